@@ -1,0 +1,235 @@
+/*
+ * gw_headers: lookups in a request's headers and their JSON record. See
+ * gw_headers.h.
+ *
+ * The lists are short (libmicrohttpd keeps a request's headers within its
+ * per-connection memory, a few hundred at most), so lookups and duplicate
+ * detection are plain linear scans. gw_headers_json sizes its output from
+ * the input before writing a byte (no character escapes to more than six),
+ * so building it has no error path.
+ */
+#include "gw_headers.h"
+
+#include "hp_alloc.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <strings.h> /* strcasecmp */
+
+/* Never recorded: credentials of the client or of a proxy. */
+static const char *const always_excluded[] = {"authorization", "proxy-authorization", "cookie",
+                                              NULL};
+
+/* The output of gw_headers_json, allocated large enough up front. */
+struct out {
+    char *buf;
+    size_t len;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+}
+
+static const char *value_of(const gw_header *h)
+{
+    return h->value ? h->value : "";
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if it is invalid:
+ * overlong forms, surrogates and code points above U+10FFFF included. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len;
+    uint32_t cp;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        len = 2;
+        cp = s[0] & 0x1f;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        len = 3;
+        cp = s[0] & 0x0f;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4;
+        cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+        return 0;
+    if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
+        return 0;
+    return len;
+}
+
+bool gw_headers_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (n > 0) {
+        size_t len = utf8_len(p, n);
+        if (len == 0)
+            return false;
+        p += len;
+        n -= len;
+    }
+    return true;
+}
+
+/* Writes the ASCII character c, escaped as JSON requires. */
+static void put_ascii(struct out *o, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
+    switch (c) {
+    case '"':
+        put(o, "\\\"", 2);
+        return;
+    case '\\':
+        put(o, "\\\\", 2);
+        return;
+    case '\n':
+        put(o, "\\n", 2);
+        return;
+    case '\r':
+        put(o, "\\r", 2);
+        return;
+    case '\t':
+        put(o, "\\t", 2);
+        return;
+    default:
+        break;
+    }
+    if (c < 0x20 || c == 0x7f)
+        put(o, esc, sizeof esc);
+    else
+        put(o, (const char *)&c, 1);
+}
+
+/* Writes the bytes of s as the inside of a JSON string: invalid UTF-8 bytes
+ * become U+FFFD, one for each; lower lower-cases ASCII letters. */
+static void put_escaped(struct out *o, const char *s, bool lower)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    while (n > 0) {
+        size_t len = utf8_len(p, n);
+        if (len == 0) {
+            put(o, "\\ufffd", 6);
+            len = 1;
+        } else if (len > 1) {
+            put(o, (const char *)p, len);
+        } else {
+            unsigned char c = p[0];
+            put_ascii(o, lower && c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c);
+        }
+        p += len;
+        n -= len;
+    }
+}
+
+static bool in_list(const char *name, const char *const *list)
+{
+    for (size_t i = 0; list && list[i]; i++) {
+        if (strcasecmp(name, list[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Whether header i is recorded under a name written before it. */
+static bool seen_before(const gw_headers *hs, size_t i)
+{
+    for (size_t j = 0; j < i; j++) {
+        if (strcasecmp(hs->items[j].name, hs->items[i].name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Writes "name":"v1, v2…" for the first header of its name, at index i. */
+static void put_member(struct out *o, const gw_headers *hs, size_t i)
+{
+    const char *name = hs->items[i].name;
+    put(o, "\"", 1);
+    put_escaped(o, name, true);
+    put(o, "\":\"", 3);
+    put_escaped(o, value_of(&hs->items[i]), false);
+    for (size_t k = i + 1; k < hs->n; k++) {
+        if (strcasecmp(hs->items[k].name, name) == 0) {
+            put(o, ", ", 2);
+            put_escaped(o, value_of(&hs->items[k]), false);
+        }
+    }
+    put(o, "\"", 1);
+}
+
+const char *gw_headers_get(void *headers, const char *name)
+{
+    const gw_headers *hs = headers;
+    for (size_t i = 0; hs && i < hs->n; i++) {
+        if (strcasecmp(hs->items[i].name, name) == 0)
+            return value_of(&hs->items[i]);
+    }
+    return NULL;
+}
+
+char *gw_headers_join(const gw_headers *hs, const char *name)
+{
+    size_t total = 0;
+    bool found = false;
+    for (size_t i = 0; hs && i < hs->n; i++) {
+        if (strcasecmp(hs->items[i].name, name) == 0) {
+            total += strlen(value_of(&hs->items[i])) + 2;
+            found = true;
+        }
+    }
+    if (!found)
+        return NULL;
+    struct out o = {hp_xmalloc(total + 1), 0};
+    found = false;
+    for (size_t i = 0; i < hs->n; i++) {
+        if (strcasecmp(hs->items[i].name, name) != 0)
+            continue;
+        if (found)
+            put(&o, ", ", 2);
+        found = true;
+        const char *v = value_of(&hs->items[i]);
+        put(&o, v, strlen(v));
+    }
+    o.buf[o.len] = '\0';
+    return o.buf;
+}
+
+char *gw_headers_json(const gw_headers *hs, const char *const *exclude)
+{
+    /* "{}", the terminator, and per header at most: a comma or ", ", four
+     * quotes and a colon, and six bytes for every byte of name and value. */
+    size_t size = 3;
+    for (size_t i = 0; hs && i < hs->n; i++)
+        size += 8 + 6 * (strlen(hs->items[i].name) + strlen(value_of(&hs->items[i])));
+
+    struct out o = {hp_xmalloc(size), 0};
+    bool first = true;
+    put(&o, "{", 1);
+    for (size_t i = 0; hs && i < hs->n; i++) {
+        const char *name = hs->items[i].name;
+        if (in_list(name, always_excluded) || in_list(name, exclude) || seen_before(hs, i))
+            continue;
+        if (!first)
+            put(&o, ",", 1);
+        first = false;
+        put_member(&o, hs, i);
+    }
+    put(&o, "}", 1);
+    o.buf[o.len] = '\0';
+    return o.buf;
+}
