@@ -10,6 +10,8 @@
  */
 #include "hp_log.h"
 
+#include "hp_utf8.h"
+
 #include "hp_time.h"
 
 #include <errno.h>
@@ -55,40 +57,6 @@ static bool put_str(struct line *ln, const char *s)
     return put(ln, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if it is invalid:
- * overlong forms, surrogates and code points above U+10FFFF included. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t len;
-    uint32_t cp;
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2;
-        cp = s[0] & 0x1f;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        len = 3;
-        cp = s[0] & 0x0f;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-        return 0;
-    if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
-        return 0;
-    return len;
-}
-
 /*
  * Escapes the character at s (n bytes left) into out (at least 7 bytes):
  * sets *used to the input bytes consumed and returns the output length.
@@ -96,7 +64,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 static size_t escape_one(const unsigned char *s, size_t n, char *out, size_t *used)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t len = utf8_len(s, n);
+    size_t len = hp_utf8_char_len(s, n);
     *used = len ? len : 1;
     if (len == 0) {
         memcpy(out, "\\ufffd", 6);

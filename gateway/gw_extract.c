@@ -12,6 +12,7 @@
 #include "gw_extract.h"
 
 #include "hp_alloc.h"
+#include "hp_utf8.h"
 #include "hp_codec.h"
 #include "hp_jsonptr.h"
 #include "hp_time.h"
@@ -198,7 +199,7 @@ static hp_err read_text(struct ctx *c, const char *name, const hp_extractor *ex,
     if (raw.len > GW_EXTRACT_VALUE_MAX)
         return fail(c, name, "%s is longer than %d bytes", where(ex, w, sizeof w),
                     GW_EXTRACT_VALUE_MAX);
-    if (!gw_headers_utf8_valid(raw.text, raw.len))
+    if (!hp_utf8_valid(raw.text, raw.len))
         return fail(c, name, "%s is not valid UTF-8", where(ex, w, sizeof w));
     *out = hp_xstrndup(raw.text, raw.len);
     return HP_OK;

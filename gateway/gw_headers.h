@@ -50,8 +50,4 @@ char *gw_headers_join(const gw_headers *hs, const char *name);
  */
 char *gw_headers_json(const gw_headers *hs, const char *const *exclude);
 
-/* Whether s[0..n) is valid UTF-8: no stray or missing continuation bytes,
- * overlong forms, surrogates or code points above U+10FFFF. @thread any */
-bool gw_headers_utf8_valid(const char *s, size_t n);
-
 #endif /* GW_HEADERS_H */

@@ -158,7 +158,8 @@ int it_gw_send(it_gw *gw, it_http_conn *conn, const it_post *post, it_http_respo
         const void *sb = post->sign_body ? post->sign_body : post->body;
         size_t sl = post->sign_body ? post->sign_len : post->len;
         int64_t now_s = post->sign_time_s ? post->sign_time_s : hp_time_now_ms() / 1000;
-        ck_assert_msg(hp_sig_sign(vc, sb, sl, now_s, NULL, &sig) == HP_OK, "hp_sig_sign failed");
+        ck_assert_msg(hp_sig_sign(vc, sb, sl, now_s, post->msg_id, &sig) == HP_OK,
+                      "hp_sig_sign failed");
     }
     it_http_header *hs = hp_xcalloc(post->nextra + HP_SIG_MAX_HEADERS + 4, sizeof *hs);
     char path[128];

@@ -94,6 +94,7 @@ typedef struct it_post {
     const void *sign_body;             /* non-NULL: sign these bytes instead of the body */
     size_t sign_len;
     int64_t sign_time_s; /* 0: now */
+    const char *msg_id;  /* standard-webhooks webhook-id; NULL: a random one */
     bool no_signature;   /* send no signature headers */
     size_t chunk_size;   /* > 0: send the body chunked */
     bool head_only;      /* send only the head */

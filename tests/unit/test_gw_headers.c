@@ -5,6 +5,7 @@
  * the values hold (checked by parsing it back with jansson).
  */
 #include "gw_headers.h"
+#include "hp_utf8.h"
 
 #include <check.h>
 #include <jansson.h>
@@ -182,15 +183,15 @@ END_TEST
 
 START_TEST(test_utf8_valid)
 {
-    ck_assert(gw_headers_utf8_valid("", 0));
-    ck_assert(gw_headers_utf8_valid("plain", 5));
-    ck_assert(gw_headers_utf8_valid("\xe2\x82\xac\xf0\x9f\x98\x80", 7));
-    ck_assert(!gw_headers_utf8_valid("\xe2\x82", 2));
-    ck_assert(!gw_headers_utf8_valid("\xc0\xaf", 2));
-    ck_assert(!gw_headers_utf8_valid("\xed\xa0\x80", 3));
-    ck_assert(!gw_headers_utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
+    ck_assert(hp_utf8_valid("", 0));
+    ck_assert(hp_utf8_valid("plain", 5));
+    ck_assert(hp_utf8_valid("\xe2\x82\xac\xf0\x9f\x98\x80", 7));
+    ck_assert(!hp_utf8_valid("\xe2\x82", 2));
+    ck_assert(!hp_utf8_valid("\xc0\xaf", 2));
+    ck_assert(!hp_utf8_valid("\xed\xa0\x80", 3));
+    ck_assert(!hp_utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
     /* Only n bytes are read: a sequence cut by n is invalid. */
-    ck_assert(!gw_headers_utf8_valid("\xe2\x82\xac", 2));
+    ck_assert(!hp_utf8_valid("\xe2\x82\xac", 2));
 }
 END_TEST
 
