@@ -466,7 +466,7 @@ int it_http_curl(const char *url, const it_http_header *headers, size_t nheaders
 {
     memset(resp, 0, sizeof *resp);
     char dir[256], reqfile[300], respfile[300], timeout[16];
-    if (it_tempdir(dir, sizeof dir, "it-curl") < 0) {
+    if (it_tempdir(dir, sizeof dir, "hookpipe-it-curl") < 0) {
         snprintf(err, errsz, "mkdtemp: %s", strerror(errno));
         return -1;
     }
@@ -484,6 +484,7 @@ int it_http_curl(const char *url, const it_http_header *headers, size_t nheaders
                (resp->status = parse_code(run.out)) < 0) {
         snprintf(err, errsz, "curl %s: exit %d, status \"%.10s\": %.200s", url, run.exit_code,
                  run.out ? run.out : "", run.err ? run.err : "");
+        resp->status = 0;
         rc = -1;
     }
     if (rc == 0) {

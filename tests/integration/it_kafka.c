@@ -176,7 +176,9 @@ int it_kafka_find(const it_kafka_snapshot *snap, const char *event_id, int timeo
     rd_kafka_t *rk = consumer_new(err, errsz);
     if (!rk)
         return -1;
-    int found = assign(rk, snap, NULL, err, errsz);
+    int found = 0;
+    if (assign(rk, snap, NULL, err, errsz) < 0)
+        found = -1;
     int64_t deadline = hp_time_mono_ns() + (int64_t)timeout_ms * 1000000;
     char id[1024];
     while (found == 0 && hp_time_mono_ns() < deadline) {

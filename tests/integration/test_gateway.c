@@ -296,6 +296,83 @@ START_TEST(test_keepalive_any_content_type)
 }
 END_TEST
 
+/* Rotation: a signature made with any configured secret (or LiveKit key) is valid. */
+START_TEST(test_secret_rotation)
+{
+    it_gw gw;
+    it_gw_start(
+        &gw, "",
+        "[{\"name\": \"rotating\", \"verify\": {\"scheme\": \"hmac-sha256\", "
+        "\"header\": \"X-Sig\", \"secrets\": [\"new-secret\", \"old-secret\"]}, "
+        "\"event_id\": {\"json\": \"/id\"}},"
+        " {\"name\": \"lk\", \"verify\": {\"scheme\": \"livekit\", \"keys\": "
+        "{\"APIkeyA\": \"lk-secret-a-0123456789\", \"APIkeyB\": \"lk-secret-b-0123456789\"}},"
+        " \"event_id\": {\"json\": \"/id\"}}]");
+    hp_verify_config old = *it_gw_verify(&gw, "rotating");
+    old.secrets = &old.secrets[1];
+    old.nsecrets = 1;
+    hp_verify_config second = *it_gw_verify(&gw, "lk");
+    ck_assert_uint_eq(second.nkeys, 2);
+    second.keys = &second.keys[1];
+    second.nkeys = 1;
+    const char *sources[] = {"rotating", "lk"};
+    const hp_verify_config *vcs[] = {&old, &second};
+    for (int i = 0; i < 2; i++) {
+        char id[64], body[1024];
+        it_unique(id, sizeof id, "rotation");
+        it_post post = {.source = sources[i], .body = body, .sign_with = vcs[i]};
+        post.len = body_text(body, sizeof body, id);
+        it_http_response resp;
+        it_gw_post(&gw, &post, &resp);
+        it_assert_accepted(&resp, id);
+        it_http_response_deinit(&resp);
+    }
+    it_gw_free(&gw);
+}
+END_TEST
+
+/* X-Forwarded-For counts only from trusted_proxies: it names the client then. */
+START_TEST(test_forwarded_for)
+{
+    it_gw gw;
+    it_gw_start(&gw, "\"trusted_proxies\": [\"127.0.0.0/8\"]",
+                "[{\"name\": \"proxied\", \"verify\": {\"scheme\": \"bearer\", "
+                "\"secrets\": [\"t\"]}, \"event_id\": {\"json\": \"/id\"}, "
+                "\"allow_ips\": [\"203.0.113.0/24\"]}]");
+    char id[64], body[1024];
+    it_unique(id, sizeof id, "xff");
+    it_http_header extra[] = {{"X-Forwarded-For", "198.51.100.1, 203.0.113.9"}};
+    it_post post = {.source = "proxied", .body = body, .extra = extra, .nextra = 1};
+    post.len = body_text(body, sizeof body, id);
+    it_kafka_snapshot snap;
+    it_snapshot(&snap);
+    it_http_response resp;
+    it_gw_post(&gw, &post, &resp);
+    it_assert_accepted(&resp, id);
+    it_http_response_deinit(&resp);
+    it_kafka_record rec;
+    it_find_record(&snap, id, &rec);
+    IT_CHECK(strcmp(it_record_header(&rec, HP_HDR_REMOTE_ADDR), "203.0.113.9") == 0,
+             "remote addr %s, want 203.0.113.9 (the rightmost untrusted X-Forwarded-For entry)",
+             it_record_header(&rec, HP_HDR_REMOTE_ADDR));
+    it_kafka_record_deinit(&rec);
+    it_kafka_snapshot_deinit(&snap);
+    it_gw_free(&gw);
+
+    /* Without trusted proxies the same header is ignored: 127.0.0.1 is not allowed. */
+    it_gw_start(&gw, "",
+                "[{\"name\": \"proxied\", \"verify\": {\"scheme\": \"bearer\", "
+                "\"secrets\": [\"t\"]}, \"event_id\": {\"json\": \"/id\"}, "
+                "\"allow_ips\": [\"203.0.113.0/24\"]}]");
+    it_unique(id, sizeof id, "xff-spoofed");
+    post.len = body_text(body, sizeof body, id);
+    it_gw_post(&gw, &post, &resp);
+    it_assert_error(&resp, 403, "forbidden_ip", NULL);
+    it_http_response_deinit(&resp);
+    it_gw_free(&gw);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("gateway");
@@ -303,6 +380,8 @@ int main(void)
     tcase_set_timeout(tc, 90);
     tcase_add_loop_test(tc, test_scheme_accepted, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_keepalive_any_content_type);
+    tcase_add_test(tc, test_secret_rotation);
+    tcase_add_test(tc, test_forwarded_for);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
