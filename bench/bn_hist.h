@@ -16,15 +16,15 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#define BN_HIST_SUB_BITS 7 /* 128 sub-buckets per power of two */
+#define BN_HIST_SUB_BITS 7  /* 128 sub-buckets per power of two */
 #define BN_HIST_MAX_BITS 40 /* values up to 2^40 ns (18 min); larger ones clamp */
 #define BN_HIST_BUCKETS ((BN_HIST_MAX_BITS - BN_HIST_SUB_BITS + 1) << BN_HIST_SUB_BITS)
 
 typedef struct bn_hist {
     uint64_t counts[BN_HIST_BUCKETS];
-    uint64_t n;      /* values recorded */
-    int64_t max_ns;  /* exact */
-    double sum_ns;   /* for the mean */
+    uint64_t n;     /* values recorded */
+    int64_t max_ns; /* exact */
+    double sum_ns;  /* for the mean */
 } bn_hist;
 
 /* Empties caller storage h. @thread owner */

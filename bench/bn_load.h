@@ -30,6 +30,9 @@
 
 typedef enum { BN_LOAD_CLOSED, BN_LOAD_OPEN } bn_load_mode;
 
+/* Seconds of per-second history kept from the start of the window. */
+#define BN_LOAD_TIMELINE_MAX 3600
+
 /* What one load thread does. All times are CLOCK_MONOTONIC nanoseconds. */
 typedef struct bn_load_plan {
     bn_load_mode mode;
@@ -48,19 +51,23 @@ typedef struct bn_load_plan {
 
 /* What was measured; only requests of the window count. */
 typedef struct bn_load_stats {
-    uint64_t scheduled;      /* open: requests due inside the window */
-    uint64_t sent;           /* requests written */
-    uint64_t answered;       /* complete answers */
-    uint64_t status[600];    /* answers by status code */
-    uint64_t failed;         /* requests lost to a connection or protocol error */
-    uint64_t unanswered;     /* still waiting when the drain ended */
-    uint64_t unsent;         /* open: due, never sent (every connection busy) */
-    uint64_t conn_errors;    /* refused or failed connects, resets, early EOF (any time) */
-    uint64_t proto_errors;   /* unparseable answers (any time) */
-    uint64_t reconnects;     /* connections the server closed and we reopened */
-    uint64_t max_backlog;    /* open: most requests due and not yet sent at once */
-    bn_hist latency;         /* answer time - origin (scheduled or sent) */
-    bn_hist send_lag;        /* open: send time - scheduled time */
+    uint64_t scheduled;    /* open: requests due inside the window */
+    uint64_t sent;         /* requests written */
+    uint64_t answered;     /* complete answers */
+    uint64_t status[600];  /* answers by status code */
+    uint64_t failed;       /* requests lost to a connection or protocol error */
+    uint64_t unanswered;   /* still waiting when the drain ended */
+    uint64_t unsent;       /* open: due, never sent (every connection busy) */
+    uint64_t conn_errors;  /* refused or failed connects, resets, early EOF (any time) */
+    uint64_t proto_errors; /* unparseable answers (any time) */
+    uint64_t reconnects;   /* connections the server closed and we reopened */
+    uint64_t max_backlog;  /* open: most requests due and not yet sent at once */
+    bn_hist latency;       /* answer time - origin (scheduled or sent) */
+    bn_hist send_lag;      /* open: send time - scheduled time */
+    /* Per second since the window began (by answer time): counted answers
+     * and their largest latency, to see when a stall happened. */
+    uint64_t timeline_answers[BN_LOAD_TIMELINE_MAX];
+    int64_t timeline_max_ns[BN_LOAD_TIMELINE_MAX];
 } bn_load_stats;
 
 /*

@@ -45,6 +45,7 @@ rd_kafka_t *it_producer_new(it_dr_fn *on_delivery)
     set(conf, "acks", "all");
     set(conf, "message.timeout.ms", "10000");
     set(conf, "linger.ms", "1");
+    set(conf, "partitioner", "murmur2_random"); /* a key lands where the gateway puts it */
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     ck_assert_msg(rk != NULL, "producer: %s", err);

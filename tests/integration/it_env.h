@@ -22,8 +22,8 @@ void it_unique(char *out, size_t outsz, const char *prefix);
 typedef void it_dr_fn(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque);
 
 /* A producer on the stack with hookpipe's producer settings (idempotent, acks=all,
- * a 10 s message timeout); fails the test if it can't be made. The caller
- * rd_kafka_destroy()s it. */
+ * the gateway's murmur2_random partitioner, a 10 s message timeout); fails the
+ * test if it can't be made. The caller rd_kafka_destroy()s it. */
 rd_kafka_t *it_producer_new(it_dr_fn *on_delivery);
 
 /* Connects to PostgreSQL or fails the test with libpq's message. The caller PQfinish()es. */

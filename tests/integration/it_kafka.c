@@ -15,12 +15,15 @@
 
 /* Longest a metadata or watermark request may take. */
 #define META_TIMEOUT_MS 10000
+/* The group of the readers: required by a consumer; nothing is committed. */
+#define READER_GROUP "hookpipe-it-reader"
 
-static rd_kafka_t *consumer_new(char *err, size_t errsz)
+/* A consumer of group (it never joins it: no subscription, nothing auto-committed). */
+static rd_kafka_t *consumer_new(const char *group, char *err, size_t errsz)
 {
     const char *props[][2] = {
         {"bootstrap.servers", it_kafka_brokers()},
-        {"group.id", "hookpipe-it-reader"}, /* required by the consumer; nothing is committed */
+        {"group.id", group},
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "true"},
@@ -83,7 +86,7 @@ int it_kafka_snapshot_take(it_kafka_snapshot *snap, const char *topic, char *err
 {
     memset(snap, 0, sizeof *snap);
     snprintf(snap->topic, sizeof snap->topic, "%s", topic);
-    rd_kafka_t *rk = consumer_new(err, errsz);
+    rd_kafka_t *rk = consumer_new(READER_GROUP, err, errsz);
     if (!rk)
         return -1;
     int rc = -1;
@@ -145,7 +148,7 @@ static char *dup_bytes(const void *p, size_t len)
     return s;
 }
 
-static void copy_record(const rd_kafka_message_t *msg, it_kafka_record *out)
+void it_kafka_record_copy(const rd_kafka_message_t *msg, it_kafka_record *out)
 {
     memset(out, 0, sizeof *out);
     out->partition = msg->partition;
@@ -173,7 +176,7 @@ static void copy_record(const rd_kafka_message_t *msg, it_kafka_record *out)
 int it_kafka_find(const it_kafka_snapshot *snap, const char *event_id, int timeout_ms,
                   it_kafka_record *out, char *err, size_t errsz)
 {
-    rd_kafka_t *rk = consumer_new(err, errsz);
+    rd_kafka_t *rk = consumer_new(READER_GROUP, err, errsz);
     if (!rk)
         return -1;
     int found = 0;
@@ -186,7 +189,7 @@ int it_kafka_find(const it_kafka_snapshot *snap, const char *event_id, int timeo
         if (!msg)
             continue;
         if (!msg->err && it_kafka_event_id(msg, id, sizeof id) && strcmp(id, event_id) == 0) {
-            copy_record(msg, out);
+            it_kafka_record_copy(msg, out);
             found = 1;
         }
         rd_kafka_message_destroy(msg);
@@ -233,7 +236,7 @@ static bool scan_loop(rd_kafka_t *rk, const it_kafka_snapshot *snap, const int64
 long it_kafka_scan(const it_kafka_snapshot *snap, int timeout_ms, it_kafka_record_fn *fn,
                    void *opaque, char *err, size_t errsz)
 {
-    rd_kafka_t *rk = consumer_new(err, errsz);
+    rd_kafka_t *rk = consumer_new(READER_GROUP, err, errsz);
     if (!rk)
         return -1;
     int64_t deadline = hp_time_mono_ns() + (int64_t)timeout_ms * 1000000;
@@ -290,4 +293,52 @@ void it_kafka_record_deinit(it_kafka_record *rec)
     free(rec->key);
     free(rec->value);
     memset(rec, 0, sizeof *rec);
+}
+
+/* ---- a group's offsets ---- */
+
+/* Partitions 0..n-1 of topic, at offsets (or RD_KAFKA_OFFSET_INVALID when NULL). */
+static rd_kafka_topic_partition_list_t *partitions(const char *topic, int n, const int64_t *offsets)
+{
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n);
+    for (int p = 0; p < n; p++)
+        rd_kafka_topic_partition_list_add(parts, topic, p)->offset =
+            offsets ? offsets[p] : RD_KAFKA_OFFSET_INVALID;
+    return parts;
+}
+
+int it_kafka_committed(const char *group, const char *topic, int n, int64_t *offsets, char *err,
+                       size_t errsz)
+{
+    rd_kafka_t *rk = consumer_new(group, err, errsz);
+    if (!rk)
+        return -1;
+    rd_kafka_topic_partition_list_t *parts = partitions(topic, n, NULL);
+    rd_kafka_resp_err_t rc = rd_kafka_committed(rk, parts, META_TIMEOUT_MS);
+    for (int i = 0; rc == RD_KAFKA_RESP_ERR_NO_ERROR && i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        rc = tp->err;
+        offsets[tp->partition] = tp->offset;
+    }
+    if (rc != RD_KAFKA_RESP_ERR_NO_ERROR)
+        snprintf(err, errsz, "committed offsets of group %s on %s: %s", group, topic,
+                 rd_kafka_err2str(rc));
+    rd_kafka_topic_partition_list_destroy(parts);
+    consumer_destroy(rk);
+    return rc == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
+}
+
+int it_kafka_commit(const char *group, const char *topic, int n, const int64_t *offsets, char *err,
+                    size_t errsz)
+{
+    rd_kafka_t *rk = consumer_new(group, err, errsz);
+    if (!rk)
+        return -1;
+    rd_kafka_topic_partition_list_t *parts = partitions(topic, n, offsets);
+    rd_kafka_resp_err_t rc = rd_kafka_commit(rk, parts, 0);
+    if (rc != RD_KAFKA_RESP_ERR_NO_ERROR)
+        snprintf(err, errsz, "commit for group %s on %s: %s", group, topic, rd_kafka_err2str(rc));
+    rd_kafka_topic_partition_list_destroy(parts);
+    consumer_destroy(rk);
+    return rc == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }

@@ -83,9 +83,28 @@ long it_kafka_count(const it_kafka_snapshot *snap, const char *event_id, int tim
  */
 const char *it_kafka_event_id(const rd_kafka_message_t *msg, char *buf, size_t bufsz);
 
+/* Copies msg (key, value, headers) into out; free it with it_kafka_record_deinit(). */
+void it_kafka_record_copy(const rd_kafka_message_t *msg, it_kafka_record *out);
+
 /* The value of the last header called name (exact name), or NULL. Borrowed from rec. */
 const it_kafka_header *it_kafka_record_header(const it_kafka_record *rec, const char *name);
 
 void it_kafka_record_deinit(it_kafka_record *rec);
+
+/*
+ * The offsets consumer group has committed for partitions 0..n-1 of topic
+ * into offsets[0..n) (RD_KAFKA_OFFSET_INVALID where none), read without
+ * joining the group. Returns 0, or -1 with a message in err.
+ */
+int it_kafka_committed(const char *group, const char *topic, int n, int64_t *offsets, char *err,
+                       size_t errsz);
+
+/*
+ * Commits offsets[p] for partitions 0..n-1 of topic on behalf of consumer
+ * group, as an operator's offset reset does: the group must have no active
+ * member (stop its consumers first). Returns 0, or -1 with a message in err.
+ */
+int it_kafka_commit(const char *group, const char *topic, int n, const int64_t *offsets, char *err,
+                    size_t errsz);
 
 #endif /* IT_KAFKA_H */
