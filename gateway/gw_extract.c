@@ -2,11 +2,12 @@
  * gw_extract: the event id, type, key and time of one webhook. See
  * gw_extract.h; the rules users see are in docs/configuration.md.
  *
- * Each extractor first finds its raw value — a JSON value in the parsed
- * body, a header's text, the body's SHA-256 or a constant — and then one of
- * two readers turns it into what the field needs: text for the id, type and
- * key, UNIX milliseconds for the time. Messages name the field and where its
- * value was looked for (the configured pointer or header name), never the
+ * Each extractor first finds its raw value — a JSON value that one scan of
+ * the body found (hp_jsonscan: validated, no tree built), a header's text,
+ * the body's SHA-256 or a constant — and then one of two readers turns it
+ * into what the field needs: text for the id, type and key, UNIX
+ * milliseconds for the time. Messages name the field and where its value
+ * was looked for (the configured pointer or header name), never the
  * value itself: bodies and ids are the providers' data, not ours to log.
  */
 #include "gw_extract.h"
@@ -14,11 +15,10 @@
 #include "hp_alloc.h"
 #include "hp_utf8.h"
 #include "hp_codec.h"
-#include "hp_jsonptr.h"
+#include "hp_jsonscan.h"
 #include "hp_time.h"
 
-#include <inttypes.h>
-#include <jansson.h>
+#include <errno.h>
 #include <math.h>
 #include <openssl/sha.h>
 #include <stdarg.h>
@@ -33,24 +33,29 @@
  * (as hp_time_unix_to_ms decides for integers). */
 #define REAL_MS_THRESHOLD 1e11
 
+/* The extractors of a source, in the order gw_extract reads them. */
+enum { EX_ID, EX_TYPE, EX_KEY, EX_TIME, EX_ENTITY_TYPE, EX_COUNT };
+
 /* One extraction: the request and what has been worked out from it so far. */
 struct ctx {
     const unsigned char *body;
     size_t len;
     const gw_headers *headers;
-    json_t *root;                    /* the parsed body, if some extractor reads JSON */
+    const hp_extractor *ex[EX_COUNT];
+    hp_json_value json[EX_COUNT];    /* what each JSON extractor found in the body */
     char sha256[HP_HEX_LEN(32) + 1]; /* "" until computed */
     const char **field;
     char *errstr;
     size_t errstr_size;
 };
 
-/* A raw value an extractor found: JSON, or text of len bytes, or neither
- * (absent). */
+/* A raw value an extractor found: a JSON number, object, array, boolean or
+ * null, or text of len bytes, or neither (absent). */
 struct raw {
-    json_t *json;
+    const hp_json_value *json; /* a JSON value other than a string */
     const char *text;
     size_t len;
+    char *owned; /* a decoded JSON string, text points into it */
 };
 
 static hp_err fail(struct ctx *c, const char *field, const char *fmt, ...) HP_PRINTF(3, 4);
@@ -88,62 +93,44 @@ static const char *where(const hp_extractor *ex, char *buf, size_t bufsz)
     return buf;
 }
 
-/* What a JSON value is, for messages about one of the wrong type. */
-static const char *json_kind(const json_t *v)
+/* When some extractor reads the body as JSON: checks that it is JSON and
+ * finds every JSON extractor's value, in one pass. */
+static hp_err scan_body(struct ctx *c)
 {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a number with a fraction";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
-}
+    const char *pointers[EX_COUNT];
+    bool json = false;
+    char why[160];
 
-static bool needs_json(const hp_source *src)
-{
-    /* entity_type is the worker's to extract, but a JSON one makes the
-     * body JSON just as much: better a 400 now than poison later. */
-    const hp_extractor *exs[] = {&src->event_id, &src->event_type, &src->key, &src->event_time,
-                                 &src->entity_type};
-    for (size_t i = 0; i < sizeof exs / sizeof exs[0]; i++) {
-        if (exs[i]->kind == HP_EXTRACT_JSON)
-            return true;
+    for (int i = 0; i < EX_COUNT; i++) {
+        pointers[i] = c->ex[i]->kind == HP_EXTRACT_JSON ? c->ex[i]->arg : NULL;
+        json |= pointers[i] != NULL;
     }
-    return false;
-}
-
-static hp_err parse_body(struct ctx *c)
-{
-    json_error_t jerr;
-    /* Without JSON_DECODE_ANY the body must be an object or an array.
-     * Duplicate names are allowed (providers send them; the last wins), and
-     * so is "\u0000" in strings the extractors do not read. */
-    c->root = json_loadb(c->body ? (const char *)c->body : "", c->len, JSON_ALLOW_NUL, &jerr);
-    if (!c->root)
-        return fail(c, "body", "not a JSON object or array (line %d, column %d)", jerr.line,
-                    jerr.column);
+    if (!json)
+        return HP_OK;
+    if (hp_jsonscan((const char *)c->body, c->len, pointers, EX_COUNT, c->json, why, sizeof why) !=
+        HP_OK)
+        return fail(c, "body", "not a JSON object or array (%s)", why);
     return HP_OK;
 }
 
-/* Finds the raw value of ex; absent when the extractor finds nothing. */
-static void find(struct ctx *c, const hp_extractor *ex, struct raw *raw)
+/* Finds the raw value of extractor which; absent when it finds nothing. A
+ * JSON string is decoded into raw->owned, freed by raw_deinit(). */
+static void find(struct ctx *c, int which, struct raw *raw)
 {
+    const hp_extractor *ex = c->ex[which];
+    const hp_json_value *v = &c->json[which];
+
     memset(raw, 0, sizeof *raw);
     switch (ex->kind) {
     case HP_EXTRACT_JSON:
-        raw->json = hp_jsonptr_get(c->root, ex->arg);
-        break;
+        if (v->kind == HP_JSON_STRING) {
+            raw->owned = hp_xmalloc(v->len);
+            raw->text = raw->owned;
+            raw->len = hp_jsonscan_string(v, raw->owned);
+        } else if (v->kind != HP_JSON_ABSENT) {
+            raw->json = v;
+        }
+        return;
     case HP_EXTRACT_HEADER:
         raw->text = gw_headers_get((void *)c->headers, ex->arg);
         break;
@@ -165,93 +152,118 @@ static void find(struct ctx *c, const hp_extractor *ex, struct raw *raw)
         raw->len = strlen(raw->text);
 }
 
-/*
- * Reads field name (extracted by ex) as text into *out (NULL when absent;
- * an empty value counts as absent unless required, when it is an error).
- */
-static hp_err read_text(struct ctx *c, const char *name, const hp_extractor *ex, bool required,
+static void raw_deinit(struct raw *raw)
+{
+    free(raw->owned);
+}
+
+/* Checks text of field name, found by extractor which, and copies it to *out. */
+static hp_err take_text(struct ctx *c, const char *name, int which, const char *text, size_t len,
                         char **out)
 {
     char w[320];
-    struct raw raw;
-    char num[32];
-
-    *out = NULL;
-    find(c, ex, &raw);
-    if (raw.json && json_is_integer(raw.json)) {
-        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(raw.json));
-        raw.text = num;
-        raw.len = strlen(num);
-    } else if (raw.json && json_is_string(raw.json)) {
-        raw.text = json_string_value(raw.json);
-        raw.len = json_string_length(raw.json);
-    } else if (raw.json) {
-        return fail(c, name, "%s is %s; expected a string or an integer", where(ex, w, sizeof w),
-                    json_kind(raw.json));
-    }
-    if (!raw.text || raw.len == 0) {
-        if (!required)
-            return HP_OK;
-        return fail(c, name, "%s is %s", where(ex, w, sizeof w), raw.text ? "empty" : "missing");
-    }
-    if (memchr(raw.text, '\0', raw.len))
-        return fail(c, name, "%s contains a NUL character", where(ex, w, sizeof w));
-    if (raw.len > GW_EXTRACT_VALUE_MAX)
-        return fail(c, name, "%s is longer than %d bytes", where(ex, w, sizeof w),
+    if (memchr(text, '\0', len))
+        return fail(c, name, "%s contains a NUL character", where(c->ex[which], w, sizeof w));
+    if (len > GW_EXTRACT_VALUE_MAX)
+        return fail(c, name, "%s is longer than %d bytes", where(c->ex[which], w, sizeof w),
                     GW_EXTRACT_VALUE_MAX);
-    if (!hp_utf8_valid(raw.text, raw.len))
-        return fail(c, name, "%s is not valid UTF-8", where(ex, w, sizeof w));
-    *out = hp_xstrndup(raw.text, raw.len);
+    if (!hp_utf8_valid(text, len))
+        return fail(c, name, "%s is not valid UTF-8", where(c->ex[which], w, sizeof w));
+    *out = hp_xstrndup(text, len);
     return HP_OK;
 }
 
-/* The milliseconds of a JSON number with a fraction: seconds below 1e11,
- * else milliseconds, truncated to the millisecond. False if out of range. */
-static bool real_to_ms(double value, int64_t *ms)
+/*
+ * Reads field name (found by extractor which) as text into *out (NULL when
+ * absent; an empty value counts as absent unless required, when it is an
+ * error). An integer is taken as its decimal text, however long.
+ */
+static hp_err read_text(struct ctx *c, const char *name, int which, bool required, char **out)
 {
-    double d = fabs(value) < REAL_MS_THRESHOLD ? value * 1000.0 : value;
-    if (!(d >= 0.0 && d <= (double)TIME_MAX_MS))
-        return false;
-    *ms = (int64_t)d;
-    return true;
+    char w[320];
+    struct raw raw;
+    hp_err rc = HP_OK;
+
+    *out = NULL;
+    find(c, which, &raw);
+    if (raw.json && raw.json->kind == HP_JSON_INTEGER) {
+        raw.text = raw.json->text;
+        raw.len = raw.json->len;
+    } else if (raw.json) {
+        rc = fail(c, name, "%s is %s; expected a string or an integer",
+                  where(c->ex[which], w, sizeof w), hp_json_kind_name(raw.json->kind));
+        goto out;
+    }
+    if (!raw.text || raw.len == 0) {
+        if (required)
+            rc = fail(c, name, "%s is %s", where(c->ex[which], w, sizeof w),
+                      raw.text ? "empty" : "missing");
+        goto out;
+    }
+    rc = take_text(c, name, which, raw.text, raw.len, out);
+out:
+    raw_deinit(&raw);
+    return rc;
 }
 
-/* Reads the event time (extracted by ex) into *ms; absent or empty leaves
- * HP_ENVELOPE_NO_TIME. */
-static hp_err read_time(struct ctx *c, const hp_extractor *ex, int64_t *ms)
+/* The milliseconds of a JSON number: integers as hp_time_unix_to_ms reads
+ * them; with a fraction, seconds below 1e11, else milliseconds, truncated
+ * to the millisecond. False if out of range. */
+static bool number_to_ms(const hp_json_value *v, int64_t *ms)
+{
+    char *text = hp_xstrndup(v->text, v->len);
+    char *end;
+    bool ok;
+
+    errno = 0;
+    if (v->kind == HP_JSON_INTEGER) {
+        long long n = strtoll(text, &end, 10);
+        ok = errno == 0 && *end == '\0';
+        if (ok)
+            *ms = hp_time_unix_to_ms(n);
+    } else {
+        double d = strtod(text, &end);
+        d = fabs(d) < REAL_MS_THRESHOLD ? d * 1000.0 : d;
+        ok = *end == '\0' && d >= 0.0 && d <= (double)TIME_MAX_MS;
+        if (ok)
+            *ms = (int64_t)d;
+    }
+    free(text);
+    return ok;
+}
+
+/* Reads the event time into *ms; absent or empty leaves HP_ENVELOPE_NO_TIME. */
+static hp_err read_time(struct ctx *c, int64_t *ms)
 {
     char w[320];
     struct raw raw;
     bool ok;
+    hp_err rc = HP_OK;
 
     *ms = HP_ENVELOPE_NO_TIME;
-    find(c, ex, &raw);
-    if (raw.json && json_is_integer(raw.json)) {
-        *ms = hp_time_unix_to_ms(json_integer_value(raw.json));
-        ok = true;
-    } else if (raw.json && json_is_real(raw.json)) {
-        ok = real_to_ms(json_real_value(raw.json), ms);
-    } else if (raw.json && !json_is_string(raw.json)) {
-        return fail(c, "event_time",
-                    "%s is %s; expected UNIX seconds or milliseconds, or an RFC 3339 string",
-                    where(ex, w, sizeof w), json_kind(raw.json));
+    find(c, EX_TIME, &raw);
+    if (raw.json && (raw.json->kind == HP_JSON_INTEGER || raw.json->kind == HP_JSON_REAL)) {
+        ok = number_to_ms(raw.json, ms);
+    } else if (raw.json) {
+        rc = fail(c, "event_time",
+                  "%s is %s; expected UNIX seconds or milliseconds, or an RFC 3339 string",
+                  where(c->ex[EX_TIME], w, sizeof w), hp_json_kind_name(raw.json->kind));
+        goto out;
+    } else if (!raw.text || raw.len == 0) {
+        goto out;
     } else {
-        if (raw.json) {
-            raw.text = json_string_value(raw.json);
-            raw.len = json_string_length(raw.json);
-        }
-        if (!raw.text || raw.len == 0)
-            return HP_OK;
         ok = hp_time_parse_event(raw.text, raw.len, ms) == HP_OK;
     }
     if (!ok || *ms < 0 || *ms > TIME_MAX_MS) {
         *ms = HP_ENVELOPE_NO_TIME;
-        return fail(c, "event_time",
-                    "%s is not a time (UNIX seconds or milliseconds, or RFC 3339; from 1970 to "
-                    "9999)",
-                    where(ex, w, sizeof w));
+        rc = fail(c, "event_time",
+                  "%s is not a time (UNIX seconds or milliseconds, or RFC 3339; from 1970 to "
+                  "9999)",
+                  where(c->ex[EX_TIME], w, sizeof w));
     }
-    return HP_OK;
+out:
+    raw_deinit(&raw);
+    return rc;
 }
 
 hp_err gw_extract(const hp_source *src, const unsigned char *body, size_t len,
@@ -270,17 +282,22 @@ hp_err gw_extract(const hp_source *src, const unsigned char *body, size_t len,
     out->event_time_ms = HP_ENVELOPE_NO_TIME;
     if (field)
         *field = NULL;
-    if (needs_json(src) && (rc = parse_body(&c)) != HP_OK)
-        goto out;
-    if ((rc = read_text(&c, "event_id", &src->event_id, true, &out->event_id)) != HP_OK ||
-        (rc = read_text(&c, "event_type", &src->event_type, false, &out->event_type)) != HP_OK ||
-        (rc = read_text(&c, "key", &src->key, false, &out->key)) != HP_OK ||
-        (rc = read_time(&c, &src->event_time, &out->event_time_ms)) != HP_OK)
+    c.ex[EX_ID] = &src->event_id;
+    c.ex[EX_TYPE] = &src->event_type;
+    c.ex[EX_KEY] = &src->key;
+    c.ex[EX_TIME] = &src->event_time;
+    /* entity_type is the worker's to extract, but a JSON one makes the
+     * body JSON just as much: better a 400 now than poison later. */
+    c.ex[EX_ENTITY_TYPE] = &src->entity_type;
+    if ((rc = scan_body(&c)) != HP_OK ||
+        (rc = read_text(&c, "event_id", EX_ID, true, &out->event_id)) != HP_OK ||
+        (rc = read_text(&c, "event_type", EX_TYPE, false, &out->event_type)) != HP_OK ||
+        (rc = read_text(&c, "key", EX_KEY, false, &out->key)) != HP_OK ||
+        (rc = read_time(&c, &out->event_time_ms)) != HP_OK)
         goto out;
     if (!out->key)
         out->key = hp_xstrdup(out->event_id);
 out:
-    json_decref(c.root);
     if (rc != HP_OK)
         gw_extracted_deinit(out);
     return rc;

@@ -22,14 +22,15 @@ typedef struct gw_extracted {
 } gw_extracted;
 
 /*
- * Extracts from one request. The body is parsed as JSON once, only if some
+ * Extracts from one request. The body is scanned as JSON once, only if some
  * extractor of src reads JSON. HP_ERR_INVALID (answer 400 invalid_payload)
  * with *field set to the failing field's name ("event_id", "event_type",
  * "key", "event_time", or "body" when the body is not JSON) and a message
  * in errstr when: the body must be JSON (an object or array) and is not; the
  * event id is absent, empty or longer than GW_EXTRACT_VALUE_MAX; a value is
- * neither a string nor an integer (integers are taken as their decimal text),
- * holds a NUL, is not UTF-8 (headers), or is too long; an event time is
+ * neither a string nor an integer (integers are taken as their decimal text
+ * as written, beyond 64 bits too), holds a NUL, is not UTF-8 (headers), or
+ * is too long; an event time is
  * present but is not UNIX seconds, milliseconds (integer, fraction, or their
  * decimal text) or RFC 3339 between 1970 and 9999. An absent or empty type,
  * key or time is not an error (an absent key is the event id). Messages name

@@ -218,9 +218,10 @@ END_TEST
 START_TEST(test_id_of_wrong_type)
 {
     const hp_source *src = source("'event_id': {'json': '/id'}");
-    ck_assert_str_eq(fails(src, "{'id': 17.25}", "event_id"),
-                     "event_id: the value at \"/id\" is a number with a fraction; expected a "
-                     "string or an integer");
+    ck_assert_str_eq(
+        fails(src, "{'id': 17.25}", "event_id"),
+        "event_id: the value at \"/id\" is a number with a fraction or exponent; expected a "
+        "string or an integer");
     ck_assert_str_eq(fails(src, "{'id': true}", "event_id"),
                      "event_id: the value at \"/id\" is a boolean; expected a string or an "
                      "integer");
@@ -346,9 +347,10 @@ START_TEST(test_key_and_type)
     ok(src, "{'id': 'e3', 'type': '', 'obj': {'id': ''}}");
     ck_assert_str_eq(ex.key, "e3");
     ck_assert_ptr_null(ex.event_type);
-    ck_assert_str_eq(fails(src, "{'id': 'e4', 'type': 3.5}", "event_type"),
-                     "event_type: the value at \"/type\" is a number with a fraction; expected a "
-                     "string or an integer");
+    ck_assert_str_eq(
+        fails(src, "{'id': 'e4', 'type': 3.5}", "event_type"),
+        "event_type: the value at \"/type\" is a number with a fraction or exponent; expected a "
+        "string or an integer");
     fails(src, "{'id': 'e5', 'obj': {'id': false}}", "key");
 }
 END_TEST
