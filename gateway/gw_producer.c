@@ -13,6 +13,7 @@
 #include "gw_producer.h"
 
 #include "hp_alloc.h"
+#include "hp_kafka.h"
 #include "hp_log.h"
 #include "hp_time.h"
 
@@ -79,16 +80,6 @@ static int message_timeout_ms(const hp_config *cfg)
     return t > ack / 2 ? t : ack / 2;
 }
 
-static hp_err set(rd_kafka_conf_t *conf, const char *what, const char *name, const char *value,
-                  char *errstr, size_t errstr_size)
-{
-    char err[256];
-    if (rd_kafka_conf_set(conf, name, value, err, sizeof err) == RD_KAFKA_CONF_OK)
-        return HP_OK;
-    snprintf(errstr, errstr_size, "%s%s: %s", what, name, err);
-    return HP_ERR_INVALID;
-}
-
 static rd_kafka_conf_t *build_conf(const hp_config *cfg, char *errstr, size_t errstr_size)
 {
     hp_err rc = HP_OK;
@@ -100,12 +91,12 @@ static rd_kafka_conf_t *build_conf(const hp_config *cfg, char *errstr, size_t er
         rc = HP_ERR_INVALID;
         goto out;
     }
-    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0] && rc == HP_OK; i++)
-        rc = set(conf, "", defaults[i][0], defaults[i][1], errstr, errstr_size);
+    rc = hp_kafka_conf_set_all(conf, "", defaults, sizeof defaults / sizeof defaults[0], errstr,
+                               errstr_size);
     snprintf(num, sizeof num, "%d",
              cfg->gateway.max_inflight * 2 > 100000 ? cfg->gateway.max_inflight * 2 : 100000);
     if (rc == HP_OK)
-        rc = set(conf, "", "queue.buffering.max.messages", num, errstr, errstr_size);
+        rc = hp_kafka_conf_set(conf, "", "queue.buffering.max.messages", num, errstr, errstr_size);
 
     for (size_t i = 0; i < cfg->kafka.nproperties && rc == HP_OK; i++) {
         const hp_config_kv *kv = &cfg->kafka.properties[i];
@@ -120,18 +111,19 @@ static rd_kafka_conf_t *build_conf(const hp_config *cfg, char *errstr, size_t er
                 goto out;
             }
         }
-        rc = set(conf, "kafka.properties.", kv->name, kv->value, errstr, errstr_size);
+        rc = hp_kafka_conf_set(conf, "kafka.properties.", kv->name, kv->value, errstr, errstr_size);
     }
 
     snprintf(num, sizeof num, "%d", message_timeout_ms(cfg));
     if (rc == HP_OK)
-        rc = set(conf, "kafka.", "bootstrap.servers", cfg->kafka.brokers, errstr, errstr_size);
+        rc = hp_kafka_conf_set(conf, "kafka.", "bootstrap.servers", cfg->kafka.brokers, errstr,
+                               errstr_size);
     if (rc == HP_OK)
-        rc = set(conf, "", "enable.idempotence", "true", errstr, errstr_size);
+        rc = hp_kafka_conf_set(conf, "", "enable.idempotence", "true", errstr, errstr_size);
     if (rc == HP_OK)
-        rc = set(conf, "", "acks", "all", errstr, errstr_size);
+        rc = hp_kafka_conf_set(conf, "", "acks", "all", errstr, errstr_size);
     if (rc == HP_OK)
-        rc = set(conf, "", "message.timeout.ms", num, errstr, errstr_size);
+        rc = hp_kafka_conf_set(conf, "", "message.timeout.ms", num, errstr, errstr_size);
 out:
     if (rc != HP_OK) {
         rd_kafka_conf_destroy(conf);
@@ -172,13 +164,6 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     hp_log(HP_LOG_WARN, "kafka", reason, HP_LOG_STR("error", rd_kafka_err2name(err)));
 }
 
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    (void)rk;
-    hp_log_level lvl = level <= 3 ? HP_LOG_ERROR : level <= 5 ? HP_LOG_WARN : HP_LOG_DEBUG;
-    hp_log(lvl, "kafka", buf, HP_LOG_STR("facility", fac));
-}
-
 /* ---- clients ---- */
 
 static hp_err client_new(gw_producer *p, client *c, char *errstr, size_t errstr_size)
@@ -190,7 +175,7 @@ static hp_err client_new(gw_producer *p, client *c, char *errstr, size_t errstr_
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, on_dr);
     rd_kafka_conf_set_error_cb(conf, on_error);
-    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_log_cb(conf, hp_kafka_log_cb);
     c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (!c->rk) {
         rd_kafka_conf_destroy(conf);
