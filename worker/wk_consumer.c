@@ -4,7 +4,9 @@
 #include "wk_consumer.h"
 
 #include "hp_alloc.h"
+#include "hp_kafka.h"
 #include "hp_log.h"
+#include "hp_time.h"
 
 #include <jansson.h>
 #include <stdatomic.h>
@@ -17,17 +19,11 @@ struct wk_consumer {
     const hp_config *cfg;
     wk_metrics *metrics;
     atomic_bool up;
+    bool assigned; /* the group assigned partitions at least once */
 };
 
-static hp_err set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
-                  size_t errstr_size)
-{
-    char err[256];
-    if (rd_kafka_conf_set(conf, name, value, err, sizeof err) == RD_KAFKA_CONF_OK)
-        return HP_OK;
-    snprintf(errstr, errstr_size, "kafka.properties.%s: %s", name, err);
-    return HP_ERR_INVALID;
-}
+/* Longest wait at close for a first assignment that is under way. */
+#define CLOSE_ASSIGN_WAIT_MS 2000
 
 static void forget_lag(wk_consumer *c, const rd_kafka_topic_partition_list_t *parts)
 {
@@ -45,6 +41,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     wk_consumer *c = opaque;
     bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        /* The group coordinator answered: Kafka is reachable now, without
+         * waiting for the first statistics (which come after 5 s). */
+        atomic_store(&c->up, true);
+        c->assigned = true;
         hp_log(HP_LOG_INFO, "worker", "partitions assigned", HP_LOG_INT("count", parts->cnt));
         if (coop)
             rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
@@ -76,14 +76,10 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     hp_log(HP_LOG_WARN, "kafka", reason, HP_LOG_STR("error", rd_kafka_err2name(err)));
 }
 
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    (void)rk;
-    hp_log_level lvl = level <= 3 ? HP_LOG_ERROR : level <= 5 ? HP_LOG_WARN : HP_LOG_DEBUG;
-    hp_log(lvl, "kafka", buf, HP_LOG_STR("facility", fac));
-}
-
-/* Statistics (every 5 s): per-partition lag, and whether a broker is up. */
+/* Statistics (every 5 s): per-partition lag, and whether a broker is up.
+ * "Up" is also set by an assignment and by every record polled, so that
+ * /readyz turns ready as soon as the group is joined; statistics and
+ * "all brokers down" errors keep it honest afterwards. */
 static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
     (void)rk;
@@ -118,7 +114,6 @@ hp_err wk_consumer_new(wk_consumer **out, const hp_config *cfg, wk_metrics *m, c
                        size_t errstr_size)
 {
     static const char *const settings[][2] = {
-        {"client.id", "hookpipe-worker"},
         {"enable.auto.commit", "true"},
         {"auto.commit.interval.ms", "1000"},
         {"enable.auto.offset.store", "false"},
@@ -128,31 +123,26 @@ hp_err wk_consumer_new(wk_consumer **out, const hp_config *cfg, wk_metrics *m, c
     };
     char err[512];
     hp_err rc = HP_OK;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
     wk_consumer *c = hp_xcalloc(1, sizeof *c);
     c->cfg = cfg;
     c->metrics = m;
 
-    if (!cfg->kafka.brokers) {
-        snprintf(errstr, errstr_size, "kafka.brokers: required (or HOOKPIPE_KAFKA_BROKERS)");
+    /* The worker's own settings come after the user's kafka.properties: they carry its
+     * guarantees (offsets stored only after the commit). */
+    rd_kafka_conf_t *conf = hp_kafka_conf_new(cfg, "hookpipe-worker", errstr, errstr_size);
+    if (!conf) {
         rc = HP_ERR_INVALID;
         goto out;
     }
-    for (size_t i = 0; i < cfg->kafka.nproperties && rc == HP_OK; i++)
-        rc = set(conf, cfg->kafka.properties[i].name, cfg->kafka.properties[i].value, errstr,
-                 errstr_size);
-    for (size_t i = 0; i < sizeof settings / sizeof settings[0] && rc == HP_OK; i++)
-        rc = set(conf, settings[i][0], settings[i][1], errstr, errstr_size);
+    rc = hp_kafka_conf_set_all(conf, "", settings, sizeof settings / sizeof settings[0], errstr,
+                               errstr_size);
     if (rc == HP_OK)
-        rc = set(conf, "bootstrap.servers", cfg->kafka.brokers, errstr, errstr_size);
-    if (rc == HP_OK)
-        rc = set(conf, "group.id", cfg->worker.group_id, errstr, errstr_size);
+        rc = hp_kafka_conf_set(conf, "", "group.id", cfg->worker.group_id, errstr, errstr_size);
     if (rc != HP_OK)
         goto out;
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_error_cb(conf, on_error);
-    rd_kafka_conf_set_log_cb(conf, on_log);
     rd_kafka_conf_set_stats_cb(conf, on_stats);
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!c->rk) {
@@ -250,6 +240,17 @@ void wk_consumer_close(wk_consumer *c)
 {
     if (!c)
         return;
+    /* librdkafka before 2.3.0 aborts (assertion `assignor_state`, issue
+     * #4312) when a cooperative-sticky member is destroyed after joining but
+     * before its first assignment, e.g. on a SIGTERM right after the start.
+     * Give that assignment a moment; records polled meanwhile are dropped
+     * unapplied (their offsets were never stored, they come again). */
+    int64_t deadline = hp_time_mono_ns() + (int64_t)CLOSE_ASSIGN_WAIT_MS * 1000000;
+    while (!c->assigned && hp_time_mono_ns() < deadline) {
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(c->rk, 100);
+        if (msg)
+            rd_kafka_message_destroy(msg);
+    }
     rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
         hp_log(HP_LOG_WARN, "worker", "final commit failed",

@@ -37,7 +37,9 @@ void wk_consumer_resume(wk_consumer *c);
  * record must be done. @thread worker */
 void wk_consumer_store(wk_consumer *c, const wk_record *recs, size_t n);
 
-/* Whether a broker answered lately (statistics every 5 s). @thread any */
+/* Whether a broker answered lately: set when the group assigns partitions
+ * or a record arrives, then kept by the statistics (every 5 s) and the
+ * "all brokers down" error. @thread any */
 bool wk_consumer_up(const wk_consumer *c);
 
 /* Commits stored offsets, leaves the group, frees. @thread worker */

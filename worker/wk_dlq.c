@@ -4,6 +4,7 @@
 #include "wk_dlq.h"
 
 #include "hp_alloc.h"
+#include "hp_kafka.h"
 #include "hp_envelope.h"
 #include "hp_log.h"
 #include "hp_time.h"
@@ -35,31 +36,16 @@ static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
     p->done = 1;
 }
 
-static hp_err set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr,
-                  size_t errstr_size)
-{
-    char err[256];
-    if (rd_kafka_conf_set(conf, name, value, err, sizeof err) == RD_KAFKA_CONF_OK)
-        return HP_OK;
-    snprintf(errstr, errstr_size, "kafka.properties.%s: %s", name, err);
-    return HP_ERR_INVALID;
-}
-
 hp_err wk_dlq_new(wk_dlq **out, const hp_config *cfg, char *errstr, size_t errstr_size)
 {
     char err[512];
     hp_err rc = HP_OK;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rc = set(conf, "client.id", "hookpipe-worker-dlq", errstr, errstr_size);
-    for (size_t i = 0; i < cfg->kafka.nproperties && rc == HP_OK; i++)
-        rc = set(conf, cfg->kafka.properties[i].name, cfg->kafka.properties[i].value, errstr,
-                 errstr_size);
-    if (rc == HP_OK)
-        rc = set(conf, "bootstrap.servers", cfg->kafka.brokers, errstr, errstr_size);
-    if (rc == HP_OK)
-        rc = set(conf, "enable.idempotence", "true", errstr, errstr_size);
-    if (rc == HP_OK)
-        rc = set(conf, "acks", "all", errstr, errstr_size);
+    static const char *const guarantees[][2] = {{"enable.idempotence", "true"}, {"acks", "all"}};
+    rd_kafka_conf_t *conf = hp_kafka_conf_new(cfg, "hookpipe-worker-dlq", errstr, errstr_size);
+    if (!conf)
+        return HP_ERR_INVALID;
+    rc = hp_kafka_conf_set_all(conf, "", guarantees, sizeof guarantees / sizeof guarantees[0],
+                               errstr, errstr_size);
     if (rc != HP_OK) {
         rd_kafka_conf_destroy(conf);
         return rc;

@@ -4,6 +4,7 @@
  * handlers to the stored events.
  */
 #include "wk_migrate.h"
+#include "wk_pg.h"
 #include "wk_pgerr.h"
 #include "wk_worker.h"
 
@@ -58,6 +59,7 @@ static PGconn *connect_db(const hp_config *cfg)
         PQfinish(pg);
         return NULL;
     }
+    wk_pg_log_notices(pg);
     return pg;
 }
 

@@ -41,6 +41,32 @@ static void set_message(char *errstr, size_t errstr_size, const char *prefix, co
         errstr[--n] = '\0';
 }
 
+/* libpq's notice receiver: the server's NOTICE, WARNING, INFO … as log lines. */
+static void on_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    char msg[1024];
+    if (!primary) {
+        /* Not from the server: libpq's own text, ending with a newline. */
+        set_message(msg, sizeof msg, "", PQresultErrorMessage(res));
+        primary = msg;
+    }
+    bool warning = severity && strcmp(severity, "WARNING") == 0;
+    hp_log(warning ? HP_LOG_WARN : HP_LOG_INFO, "postgres", primary,
+           HP_LOG_STR("severity", severity ? severity : "NOTICE"),
+           HP_LOG_STR("sqlstate", PQresultErrorField(res, PG_DIAG_SQLSTATE)),
+           HP_LOG_STR("detail", PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)),
+           HP_LOG_STR("hint", PQresultErrorField(res, PG_DIAG_MESSAGE_HINT)));
+}
+
+void wk_pg_log_notices(PGconn *conn)
+{
+    if (conn)
+        PQsetNoticeReceiver(conn, on_notice, NULL);
+}
+
 hp_err wk_pg_ensure(wk_pg *pg, char *errstr, size_t errstr_size)
 {
     hp_err rc;
@@ -54,6 +80,7 @@ hp_err wk_pg_ensure(wk_pg *pg, char *errstr, size_t errstr_size)
         drop(pg);
         return HP_ERR_RETRY;
     }
+    wk_pg_log_notices(pg->conn);
     rc = wk_migrate_check(pg->conn, errstr, errstr_size);
     if (rc != HP_OK) {
         drop(pg);

@@ -42,6 +42,14 @@ hp_err wk_pg_ensure(wk_pg *pg, char *errstr, size_t errstr_size) HP_WARN_UNUSED;
 hp_err wk_pg_ingest(wk_pg *pg, const char *json, size_t len, bool *inserted, size_t n, char *errstr,
                     size_t errstr_size) HP_WARN_UNUSED;
 
+/*
+ * Routes the server's notices on conn (NOTICE, INFO, WARNING… that libpq
+ * would print to stderr as they are) to hp_log: WARNING at warn, the rest
+ * at info, component "postgres", with severity, sqlstate, detail and hint.
+ * @thread the connection's
+ */
+void wk_pg_log_notices(PGconn *conn);
+
 /* Whether the session answers SELECT 1 now (for readiness). @thread worker */
 bool wk_pg_alive(wk_pg *pg);
 

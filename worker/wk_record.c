@@ -1,11 +1,12 @@
 /*
  * wk_record: decoding records and building the batch document. See wk_record.h.
  *
- * The body travels to PostgreSQL as JSON text inside the batch document when
- * it parses as JSON (stored as jsonb), else as base64 (stored as bytea): the
- * database gets the bytes the provider sent either way. Parsing here also
- * means a body with a NUL escape, which jsonb cannot hold, is stored as
- * bytes rather than failing the batch.
+ * The batch document is written by hand, not built as a tree: a body that
+ * jsonb takes as it is (wk_json_spliceable) is spliced into it byte for
+ * byte as "body_json", so neither the worker nor PostgreSQL parses it twice;
+ * any other body (not JSON, a "\u0000" escape jsonb cannot hold, a number
+ * beyond numeric's range) goes as base64 and is stored as bytes. The
+ * database gets the bytes the provider sent either way.
  */
 #include "wk_record.h"
 
@@ -14,6 +15,7 @@
 #include "hp_jsonptr.h"
 #include "hp_time.h"
 #include "hp_utf8.h"
+#include "wk_json.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -49,49 +51,77 @@ const char *wk_record_handler(const wk_record *rec)
     return rec->src ? hp_handler_name(rec->src->handler) : "store";
 }
 
-/* The entity type of an entity-handled record: the source's extractor, else its name. */
-static json_t *entity_type(const wk_record *rec, json_t *body, json_t *headers)
+/* The entity type of an entity-handled record: the source's extractor, else
+ * its name. Only this needs the body and the headers parsed (jansson; big
+ * integers as reals so that a body jsonb takes parses here too). */
+static char *entity_type(const wk_record *rec)
 {
     const hp_extractor *ex = rec->src ? &rec->src->entity_type : NULL;
-    json_t *v = NULL;
+    const rd_kafka_message_t *m = rec->msg;
+    json_t *doc = NULL, *v = NULL;
+    char *out = NULL;
     if (ex && ex->kind == HP_EXTRACT_CONST)
-        return json_string(ex->arg);
-    if (ex && ex->kind == HP_EXTRACT_JSON)
-        v = hp_jsonptr_get(body, ex->arg);
-    if (ex && ex->kind == HP_EXTRACT_HEADER && json_is_object(headers)) {
+        return hp_xstrdup(ex->arg);
+    if (ex && ex->kind == HP_EXTRACT_JSON && m->len) {
+        doc = json_loadb(m->payload, m->len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, NULL);
+        v = hp_jsonptr_get(doc, ex->arg);
+    }
+    if (ex && ex->kind == HP_EXTRACT_HEADER && rec->env.http_headers) {
         char lower[256];
         size_t i;
         for (i = 0; ex->arg[i] && i < sizeof lower - 1; i++)
             lower[i] =
                 (char)(ex->arg[i] >= 'A' && ex->arg[i] <= 'Z' ? ex->arg[i] + 32 : ex->arg[i]);
         lower[i] = '\0';
-        v = json_object_get(headers, lower);
+        doc = json_loads(rec->env.http_headers, 0, NULL);
+        v = json_is_object(doc) ? json_object_get(doc, lower) : NULL;
     }
-    if (json_is_string(v) && json_string_length(v) > 0)
-        return json_incref(v);
-    return json_string(rec->env.source);
+    if (json_is_string(v) && json_string_length(v) > 0 &&
+        !memchr(json_string_value(v), 0, json_string_length(v)))
+        out = hp_xstrdup(json_string_value(v));
+    json_decref(doc);
+    return out ? out : hp_xstrdup(rec->env.source);
 }
 
-static json_t *str_or_null(const char *s)
+/* A text field: a JSON string, or null when absent or not storable text. */
+static hp_err put_text(hp_buf *out, const char *s)
 {
-    json_t *v = s ? json_string(s) : NULL;
-    return v ? v : json_null();
+    if (!s || !hp_utf8_valid(s, strlen(s)))
+        return hp_buf_append_str(out, "null");
+    return wk_json_put_string(out, s, strlen(s));
 }
 
-static json_t *element(const wk_record *rec)
+static hp_err put_key(hp_buf *out, const char *name)
+{
+    return hp_buf_printf(out, ",\"%s\":", name);
+}
+
+/* The body: spliced as "body_json" when jsonb takes it as it is, else
+ * base64 in "body_b64" (stored as bytes). */
+static hp_err put_body(hp_buf *out, const rd_kafka_message_t *m)
+{
+    hp_err rc;
+    if (m->len && wk_json_spliceable(m->payload, m->len, false)) {
+        rc = hp_buf_append_str(out, ",\"body_json\":");
+        return rc == HP_OK ? hp_buf_append(out, m->payload, m->len) : rc;
+    }
+    size_t cap = hp_base64_encoded_len(m->len, HP_BASE64_STD);
+    char *b64 = hp_xmalloc(cap + 1);
+    size_t n = hp_base64_encode(m->payload, m->len, HP_BASE64_STD, b64);
+    rc = hp_buf_append_str(out, ",\"body_b64\":\"");
+    if (rc == HP_OK)
+        rc = hp_buf_append(out, b64, n);
+    if (rc == HP_OK)
+        rc = hp_buf_append(out, "\"", 1);
+    free(b64);
+    return rc;
+}
+
+/* One element of the batch document (0002_ingest.sql, 0004_fast_ingest.sql). */
+static hp_err element(const wk_record *rec, hp_buf *out)
 {
     const rd_kafka_message_t *m = rec->msg;
     const hp_envelope *env = &rec->env;
-    json_t *o = json_object();
-    json_t *body = m->len ? json_loadb(m->payload, m->len, JSON_DECODE_ANY, NULL) : NULL;
-    json_t *headers = env->http_headers ? json_loads(env->http_headers, 0, NULL) : NULL;
-
-    json_object_set_new(o, "source", str_or_null(env->source));
-    json_object_set_new(o, "event_id", str_or_null(env->event_id));
-    json_object_set_new(o, "event_type", str_or_null(env->event_type));
-    json_object_set_new(
-        o, "event_time_ms",
-        env->event_time_ms == HP_ENVELOPE_NO_TIME ? json_null() : json_integer(env->event_time_ms));
     int64_t received = env->received_at_ms;
     if (received == HP_ENVELOPE_NO_TIME) {
         rd_kafka_timestamp_type_t tstype;
@@ -99,45 +129,63 @@ static json_t *element(const wk_record *rec)
         if (received < 0)
             received = hp_time_now_ms();
     }
-    json_object_set_new(o, "received_at_ms", json_integer(received));
-    json_object_set_new(o, "content_type", str_or_null(env->content_type));
-    json_object_set_new(o, "headers", json_is_object(headers) ? json_incref(headers) : json_null());
-    if (body) {
-        json_object_set_new(o, "body", json_stringn(m->payload, m->len));
-    } else {
-        char *b64 = hp_xmalloc(hp_base64_encoded_len(m->len, HP_BASE64_STD) + 1);
-        size_t n = hp_base64_encode(m->payload, m->len, HP_BASE64_STD, b64);
-        json_object_set_new(o, "body_b64", json_stringn(b64, n));
-        free(b64);
+    hp_err rc = hp_buf_append_str(out, "{\"source\":");
+    if (rc == HP_OK)
+        rc = put_text(out, env->source);
+    if (rc == HP_OK && (rc = put_key(out, "event_id")) == HP_OK)
+        rc = put_text(out, env->event_id);
+    if (rc == HP_OK && (rc = put_key(out, "event_type")) == HP_OK)
+        rc = put_text(out, env->event_type);
+    if (rc == HP_OK && env->event_time_ms != HP_ENVELOPE_NO_TIME)
+        rc = hp_buf_printf(out, ",\"event_time_ms\":%lld", (long long)env->event_time_ms);
+    if (rc == HP_OK)
+        rc = hp_buf_printf(out, ",\"received_at_ms\":%lld", (long long)received);
+    if (rc == HP_OK && (rc = put_key(out, "content_type")) == HP_OK)
+        rc = put_text(out, env->content_type);
+    if (rc == HP_OK && (rc = put_key(out, "headers")) == HP_OK) {
+        const char *h = env->http_headers;
+        rc = h && wk_json_spliceable(h, strlen(h), true) ? hp_buf_append_str(out, h)
+                                                         : hp_buf_append_str(out, "null");
     }
-    json_object_set_new(o, "topic", json_string(rd_kafka_topic_name(m->rkt)));
-    json_object_set_new(o, "partition", json_integer(m->partition));
-    json_object_set_new(o, "offset", json_integer(m->offset));
-    json_object_set_new(o, "envelope_version", json_integer(env->version));
-    json_object_set_new(o, "handler", json_string(wk_record_handler(rec)));
-    json_object_set_new(o, "key",
-                        m->key ? json_stringn(m->key, m->key_len) : str_or_null(env->event_id));
-    json_object_set_new(o, "entity_type", entity_type(rec, body, headers));
-    json_decref(body);
-    json_decref(headers);
-    return o;
+    if (rc == HP_OK)
+        rc = put_body(out, m);
+    if (rc == HP_OK && (rc = put_key(out, "topic")) == HP_OK)
+        rc = put_text(out, rd_kafka_topic_name(m->rkt));
+    if (rc == HP_OK)
+        rc = hp_buf_printf(out, ",\"partition\":%d,\"offset\":%lld,\"envelope_version\":%d",
+                           (int)m->partition, (long long)m->offset, env->version);
+    if (rc == HP_OK && (rc = put_key(out, "handler")) == HP_OK)
+        rc = put_text(out, wk_record_handler(rec));
+    /* wk_record_init checked that the key is UTF-8 without NUL bytes. */
+    if (rc == HP_OK && (rc = put_key(out, "key")) == HP_OK)
+        rc = m->key ? wk_json_put_string(out, m->key, m->key_len) : put_text(out, env->event_id);
+    if (rc == HP_OK && rec->src && rec->src->handler == HP_HANDLER_ENTITY &&
+        (rc = put_key(out, "entity_type")) == HP_OK) {
+        char *type = entity_type(rec);
+        rc = put_text(out, type);
+        free(type);
+    }
+    if (rc == HP_OK)
+        rc = hp_buf_append(out, "}", 1);
+    return rc;
 }
 
 hp_err wk_record_batch_json(const wk_record *recs, size_t n, hp_buf *out, size_t *idx_map,
                             size_t *count)
 {
-    json_t *arr = json_array();
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
+    hp_err rc = hp_buf_append(out, "[", 1);
+    for (size_t i = 0; i < n && rc == HP_OK; i++) {
         if (recs[i].state != WK_REC_PENDING || recs[i].poison[0])
             continue;
-        json_array_append_new(arr, element(&recs[i]));
+        if (k)
+            rc = hp_buf_append(out, ",", 1);
+        if (rc == HP_OK)
+            rc = element(&recs[i], out);
         idx_map[k++] = i;
     }
-    char *text = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-    hp_err rc = text ? hp_buf_append_str(out, text) : HP_ERR_INVALID;
-    free(text);
+    if (rc == HP_OK)
+        rc = hp_buf_append(out, "]", 1);
     *count = k;
     return rc;
 }

@@ -41,7 +41,7 @@
 #define IT_WK_BIN HP_BIN_DIR "/hookpipe-worker"
 #define IT_WK_PARTITIONS 12
 #define IT_WK_MAX_WORKERS 8
-/* Longest wait for a worker's /readyz (its first statistics come after 5 s). */
+/* Longest wait for a worker's /readyz (ready once the group assigned partitions). */
 #define IT_WK_READY_TIMEOUT_MS 30000
 /* Longest wait for the database or the group to reach an expected state. */
 #define IT_WK_WAIT_MS 60000

@@ -18,6 +18,8 @@
  *  - sigterm: SIGTERM while records are applied, then after a second worker
  *    drained the topic: exit 0 within 10 s, never a committed offset ahead
  *    of the database, and finally committed offsets at the end offsets.
+ *  - ready: /readyz answers 200 within READY_MS of the start (as soon as
+ *    the group assigned partitions), not only after the first statistics.
  */
 #include "hp_time.h"
 #include "it_env.h"
@@ -476,6 +478,27 @@ START_TEST(test_sigterm_drains_and_commits)
 }
 END_TEST
 
+/* ---- readiness ---- */
+
+/* Well below the 5 s after which the first statistics would say Kafka is up. */
+#define READY_MS 4000
+
+START_TEST(test_ready_promptly)
+{
+    it_wk_env env;
+    it_wk wk;
+    it_wk_env_open(&env, NULL);
+    int64_t t0 = hp_time_mono_ns();
+    it_wk_start(&wk, &env); /* returns once /readyz answered 200 */
+    long long took = (long long)((hp_time_mono_ns() - t0) / 1000000);
+    fprintf(stderr, "ready after %lld ms\n", took);
+    IT_WK_CHECK(took < READY_MS, "/readyz answered 200 only %lld ms after the start", took);
+    IT_WK_CHECK(it_wk_stop(&wk, SIGTERM, TERM_MS) == 0, "exit status after SIGTERM");
+    it_wk_free(&wk);
+    it_wk_env_close(&env);
+}
+END_TEST
+
 int main(void)
 {
     it_wk_runner_init();
@@ -488,6 +511,7 @@ int main(void)
     tcase_add_test(tc, test_livekit_lifecycle_out_of_order);
     tcase_add_test(tc, test_poison_goes_to_dlq);
     tcase_add_test(tc, test_sigterm_drains_and_commits);
+    tcase_add_test(tc, test_ready_promptly);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -17,6 +17,7 @@
 
 #include "hp_time.h"
 #include "wk_migrate.h"
+#include "wk_pg.h"
 #include "wk_pgerr.h"
 
 #include <check.h>
@@ -501,6 +502,47 @@ START_TEST(test_pgerr_real_errors)
 }
 END_TEST
 
+/* ---- the server's notices ---- */
+
+/* NOTICE and WARNING of a session with wk_pg_log_notices() are log lines,
+ * not libpq's raw text on stderr. */
+START_TEST(test_notices_are_logged)
+{
+    char path[] = "/tmp/it-wk-notices-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    PGconn *pg = it_pg_connect();
+    wk_pg_log_notices(pg);
+    int saved = dup(2);
+    fflush(stderr);
+    dup2(fd, 2);
+    PGresult *res =
+        PQexec(pg, "DO $$BEGIN RAISE NOTICE 'a notice from the test'; "
+                   "RAISE WARNING 'a warning from the test' USING DETAIL = 'its detail'; "
+                   "END$$");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    PQfinish(pg);
+    char *log = it_read_file(path, 1u << 20, false, NULL);
+    unlink(path);
+    ck_assert_msg(log != NULL, "%s: cannot read", path);
+    ck_assert_msg(strstr(log, "\"level\":\"info\",\"component\":\"postgres\","
+                              "\"msg\":\"a notice from the test\"") != NULL,
+                  "no notice line in: %s", log);
+    ck_assert_msg(strstr(log,
+                         "\"level\":\"warn\",\"component\":\"postgres\","
+                         "\"msg\":\"a warning from the test\",\"severity\":\"WARNING\"") != NULL,
+                  "no warning line in: %s", log);
+    ck_assert_msg(strstr(log, "\"detail\":\"its detail\"") != NULL, "no detail in: %s", log);
+    ck_assert_msg(strstr(log, "NOTICE:  ") == NULL, "libpq's raw text in: %s", log);
+    free(log);
+}
+END_TEST
+
 static Suite *migrate_suite(void)
 {
     Suite *s = suite_create("worker_migrate");
@@ -517,6 +559,7 @@ static Suite *migrate_suite(void)
     tcase_add_test(tc, test_lost_connection_is_retry);
     tcase_add_test(tc, test_concurrent_apply_is_serialised);
     tcase_add_test(tc, test_pgerr_real_errors);
+    tcase_add_test(tc, test_notices_are_logged);
     suite_add_tcase(s, tc);
     return s;
 }
