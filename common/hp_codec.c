@@ -26,7 +26,7 @@ size_t hp_hex_encode(const unsigned char *in, size_t len, char *out)
     return 2 * len;
 }
 
-static int hex_value(unsigned char c)
+int hp_hex_digit(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -42,8 +42,8 @@ hp_err hp_hex_decode(const char *s, size_t len, unsigned char *out, size_t outsz
     if (len % 2 != 0 || len / 2 > outsz)
         return HP_ERR_INVALID;
     for (size_t i = 0; i < len; i += 2) {
-        int hi = hex_value((unsigned char)s[i]);
-        int lo = hex_value((unsigned char)s[i + 1]);
+        int hi = hp_hex_digit((unsigned char)s[i]);
+        int lo = hp_hex_digit((unsigned char)s[i + 1]);
         if (hi < 0 || lo < 0)
             return HP_ERR_INVALID;
         out[i / 2] = (unsigned char)(hi << 4 | lo);

@@ -30,6 +30,9 @@
  * has room for HP_HEX_LEN(len) + 1 bytes. Returns HP_HEX_LEN(len). @thread any */
 size_t hp_hex_encode(const unsigned char *in, size_t len, char *out);
 
+/* The value of one hex digit (either case), or -1. @thread any */
+int hp_hex_digit(unsigned char c);
+
 /*
  * Decodes len hex characters (upper or lower case, an even number) from s
  * into out. HP_ERR_INVALID if s is not hex or its bytes do not fit in outsz;

@@ -5,6 +5,7 @@
 
 #include "hp_alloc.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,14 +54,16 @@ char *hp_envelope_header_dup(const rd_kafka_headers_t *hdrs, const char *name)
     return hp_xstrndup(val, len);
 }
 
-/* A decimal integer, optionally negative, that fills the whole string. */
+/* A decimal integer, optionally negative, that fills the whole string and
+ * fits in 64 bits (strtoll would clamp a larger one without a word). */
 static int parse_int64(const char *s, int64_t *out)
 {
     char *end;
     if (!s || !*s || (*s != '-' && (*s < '0' || *s > '9')))
         return 0;
+    errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (*end != '\0')
+    if (*end != '\0' || errno == ERANGE)
         return 0;
     *out = v;
     return 1;

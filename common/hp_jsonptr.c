@@ -3,11 +3,15 @@
  */
 #include "hp_jsonptr.h"
 
+#include "hp_alloc.h"
+
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Longest reference token we decode; object keys in webhooks are far shorter. */
+/* Tokens up to this long are decoded on the stack; object keys in webhooks
+ * are far shorter. */
 #define HP_JSONPTR_TOKEN_MAX 256
 
 /*
@@ -62,23 +66,28 @@ json_t *hp_jsonptr_get(json_t *root, const char *pointer)
     if (*pointer != '/')
         return NULL;
 
+    /* No token is longer than the pointer: a long one (a long member name)
+     * gets a buffer of the pointer's size. */
+    size_t plen = strlen(pointer);
+    char small[HP_JSONPTR_TOKEN_MAX];
+    char *tok = plen < sizeof small ? small : hp_xmalloc(plen + 1);
+    size_t toksz = plen < sizeof small ? sizeof small : plen + 1;
     json_t *cur = root;
     const char *p = pointer;
-    char tok[HP_JSONPTR_TOKEN_MAX];
-    while (*p == '/') {
+    while (cur && *p == '/') {
         size_t len, index;
-        p = next_token(p + 1, tok, sizeof tok, &len);
+        p = next_token(p + 1, tok, toksz, &len);
         if (!p)
-            return NULL;
-        if (json_is_object(cur))
+            cur = NULL;
+        else if (json_is_object(cur))
             cur = json_object_getn(cur, tok, len);
         else if (json_is_array(cur) && parse_index(tok, len, &index))
             cur = json_array_get(cur, index);
         else
-            return NULL;
-        if (!cur)
-            return NULL;
+            cur = NULL;
     }
+    if (tok != small)
+        free(tok);
     return cur;
 }
 

@@ -14,6 +14,7 @@
  */
 #include "hp_jsonscan.h"
 
+#include "hp_codec.h"
 #include "hp_utf8.h"
 
 #include <stdbool.h>
@@ -40,23 +41,12 @@ static void skip_space(struct scan *s)
         s->p++;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The four hex digits at p (end - p >= 4 checked by the caller), or -1. */
 static long hex4(const unsigned char *p)
 {
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hex_value(p[i]);
+        int h = hp_hex_digit(p[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;

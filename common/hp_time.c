@@ -201,7 +201,7 @@ hp_err hp_time_parse_event(const char *s, size_t len, int64_t *unix_ms)
     if (p != end)
         return HP_ERR_INVALID;
     int64_t ms = hp_time_unix_to_ms(whole);
-    if (frac_digits && ms == whole * 1000)
+    if (frac_digits && whole <= INT64_MAX / 1000 && ms == whole * 1000)
         ms += frac_ms;
     *unix_ms = neg ? -ms : ms;
     return HP_OK;

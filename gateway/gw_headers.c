@@ -99,11 +99,49 @@ static bool in_list(const char *name, const char *const *list)
     return false;
 }
 
+/* Moves past the next character of a name at *p (*n bytes left) and writes
+ * what put_escaped(…, true) makes of it, unescaped, to out: an ASCII letter
+ * lower-cased, an invalid byte U+FFFD. Returns its length. */
+static size_t key_char(const unsigned char **p, size_t *n, unsigned char out[4])
+{
+    size_t len = hp_utf8_char_len(*p, *n);
+    if (len == 0) {
+        memcpy(out, "\xef\xbf\xbd", 3);
+        *p += 1;
+        *n -= 1;
+        return 3;
+    }
+    memcpy(out, *p, len);
+    if (len == 1 && out[0] >= 'A' && out[0] <= 'Z')
+        out[0] = (unsigned char)(out[0] - 'A' + 'a');
+    *p += len;
+    *n -= len;
+    return len;
+}
+
+/* Whether names a and b are recorded under the same member name. Not only
+ * when they differ in case: bytes that are not UTF-8 all become U+FFFD, and
+ * two members of one name would make the record an object with duplicate
+ * names, where a reader keeps only one of the values. */
+static bool same_key(const char *a, const char *b)
+{
+    const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+    size_t n = strlen(a), m = strlen(b);
+    while (n > 0 && m > 0) {
+        unsigned char ca[4], cb[4];
+        size_t la = key_char(&p, &n, ca);
+        size_t lb = key_char(&q, &m, cb);
+        if (la != lb || memcmp(ca, cb, la) != 0)
+            return false;
+    }
+    return n == 0 && m == 0;
+}
+
 /* Whether header i is recorded under a name written before it. */
 static bool seen_before(const gw_headers *hs, size_t i)
 {
     for (size_t j = 0; j < i; j++) {
-        if (strcasecmp(hs->items[j].name, hs->items[i].name) == 0)
+        if (same_key(hs->items[j].name, hs->items[i].name))
             return true;
     }
     return false;
@@ -118,7 +156,7 @@ static void put_member(struct out *o, const gw_headers *hs, size_t i)
     put(o, "\":\"", 3);
     put_escaped(o, value_of(&hs->items[i]), false);
     for (size_t k = i + 1; k < hs->n; k++) {
-        if (strcasecmp(hs->items[k].name, name) == 0) {
+        if (same_key(hs->items[k].name, name)) {
             put(o, ", ", 2);
             put_escaped(o, value_of(&hs->items[k]), false);
         }

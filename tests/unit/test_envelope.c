@@ -113,6 +113,29 @@ START_TEST(test_rejects)
     rd_kafka_header_add(hdrs, HP_HDR_SOURCE, -1, "s\0x", 3);
     rd_kafka_header_add(hdrs, HP_HDR_EVENT_ID, -1, "e", 1);
     assert_rejected(hdrs, "hookpipe-source: missing or empty");
+
+    /* Found by fuzz_envelope: numbers beyond 64 bits were clamped by strtoll
+     * (to INT64_MAX, or to INT64_MIN, which reads as "no event time"). */
+    static const char *const out_of_range[] = {"99999999999999999999", "9223372036854775808",
+                                               "-9223372036854775809"};
+    for (size_t i = 0; i < 3; i++) {
+        hdrs = rd_kafka_headers_new(4);
+        rd_kafka_header_add(hdrs, HP_HDR_VERSION, -1, "1", 1);
+        rd_kafka_header_add(hdrs, HP_HDR_SOURCE, -1, "s", 1);
+        rd_kafka_header_add(hdrs, HP_HDR_EVENT_ID, -1, "e", 1);
+        rd_kafka_header_add(hdrs, i == 1 ? HP_HDR_RECEIVED_AT : HP_HDR_EVENT_TIME, -1,
+                            out_of_range[i], -1);
+        assert_rejected(hdrs, "not a decimal integer");
+    }
+    hdrs = rd_kafka_headers_new(4);
+    rd_kafka_header_add(hdrs, HP_HDR_VERSION, -1, "1", 1);
+    rd_kafka_header_add(hdrs, HP_HDR_SOURCE, -1, "s", 1);
+    rd_kafka_header_add(hdrs, HP_HDR_EVENT_ID, -1, "e", 1);
+    rd_kafka_header_add(hdrs, HP_HDR_EVENT_TIME, -1, "9223372036854775807", -1);
+    ck_assert_int_eq(hp_envelope_decode(hdrs, &out, err, sizeof err), HP_OK);
+    ck_assert_int_eq(out.event_time_ms, INT64_MAX);
+    hp_envelope_deinit(&out);
+    rd_kafka_headers_destroy(hdrs);
 }
 END_TEST
 

@@ -161,6 +161,30 @@ START_TEST(test_json_invalid_utf8)
 }
 END_TEST
 
+/* Found by fuzz_gw_headers: names that differ only in bytes that are not
+ * UTF-8 (or in those and a real U+FFFD) were written as two members of one
+ * name, and a reader of the record kept one of the values. */
+START_TEST(test_json_names_equal_once_escaped)
+{
+    gw_header items[] = {{"X-\xff", "1"},
+                         {"X-Other", "o"},
+                         {"x-\xfe", "2"},
+                         {"X-\xef\xbf\xbd", "3"},
+                         {"X-\xff\xff", "4"}};
+    gw_headers hs = HS(items);
+    char *s = gw_headers_json(&hs, NULL);
+    json_error_t jerr;
+    json_t *obj = json_loads(s, JSON_REJECT_DUPLICATES, &jerr);
+    ck_assert_msg(obj != NULL, "not JSON without duplicates: %s (%s)", s, jerr.text);
+    ck_assert_uint_eq(json_object_size(obj), 3);
+    ck_assert_str_eq(member(obj, "x-\xef\xbf\xbd"), "1, 2, 3");
+    ck_assert_str_eq(member(obj, "x-other"), "o");
+    ck_assert_str_eq(member(obj, "x-\xef\xbf\xbd\xef\xbf\xbd"), "4");
+    json_decref(obj);
+    free(s);
+}
+END_TEST
+
 START_TEST(test_json_worst_case_size)
 {
     /* Every byte escapes to six: the output must still fit its allocation
@@ -208,6 +232,7 @@ static Suite *headers_suite(void)
     tcase_add_test(tc, test_json_exclusions);
     tcase_add_test(tc, test_json_escapes);
     tcase_add_test(tc, test_json_invalid_utf8);
+    tcase_add_test(tc, test_json_names_equal_once_escaped);
     tcase_add_test(tc, test_json_worst_case_size);
     tcase_add_test(tc, test_utf8_valid);
     suite_add_tcase(s, tc);

@@ -4,6 +4,7 @@
 #include "hp_jsonptr.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,25 @@ START_TEST(test_overlong_token)
 }
 END_TEST
 
+/* Found by fuzz_jsonptr: a member name of 256 bytes or more was never found,
+ * though hp_jsonscan (the gateway's lookup) finds it. */
+START_TEST(test_long_member_name)
+{
+    char text[1024], ptr[1024];
+    char name[301];
+    memset(name, 'k', 300);
+    name[300] = '\0';
+    name[10] = '/'; /* written ~1 in the pointer */
+    snprintf(text, sizeof text, "{\"%s\": {\"x\": 3}, \"%.255s\": 1}", name, name + 45);
+    json_t *doc = load(text);
+    snprintf(ptr, sizeof ptr, "/%.10s~1%s/x", name, name + 11);
+    assert_int_at(doc, ptr, 3);
+    snprintf(ptr, sizeof ptr, "/%.255s", name + 45);
+    assert_int_at(doc, ptr, 1);
+    json_decref(doc);
+}
+END_TEST
+
 START_TEST(test_valid)
 {
     ck_assert(hp_jsonptr_valid(""));
@@ -133,6 +153,7 @@ static Suite *jsonptr_suite(void)
     tcase_add_test(tc, test_missing_and_malformed);
     tcase_add_test(tc, test_non_string_values);
     tcase_add_test(tc, test_overlong_token);
+    tcase_add_test(tc, test_long_member_name);
     tcase_add_test(tc, test_valid);
     suite_add_tcase(s, tc);
     return s;

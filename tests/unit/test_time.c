@@ -122,6 +122,10 @@ START_TEST(test_parse_event)
     ck_assert_int_eq(hp_time_parse_event("17e9", 4, &ms), HP_ERR_INVALID);
     ck_assert_int_eq(hp_time_parse_event("12.", 3, &ms), HP_ERR_INVALID);
     ck_assert_int_eq(hp_time_parse_event("99999999999999999999", 20, &ms), HP_ERR_INVALID);
+    /* Milliseconds with a fraction: the fraction is dropped, and the check
+     * for it must not overflow (found by fuzz_gw_extract). */
+    ck_assert_int_eq(hp_time_parse_event("9999999999999999.5", 18, &ms), HP_OK);
+    ck_assert_int_eq(ms, 9999999999999999);
 }
 END_TEST
 
