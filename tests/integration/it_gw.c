@@ -34,6 +34,12 @@ void it_sleep_ms(int ms)
 
 char *it_gw_config_text(int port, int admin_port, const char *gateway_extra, const char *sources)
 {
+    return it_gw_config_text_for(IT_GW_TOPIC, port, admin_port, gateway_extra, sources);
+}
+
+char *it_gw_config_text_for(const char *topic, int port, int admin_port, const char *gateway_extra,
+                            const char *sources)
+{
     hp_buf buf;
     hp_buf_init(&buf, 1024 * 1024);
     hp_err rc = hp_buf_printf(&buf,
@@ -42,13 +48,13 @@ char *it_gw_config_text(int port, int admin_port, const char *gateway_extra, con
                               "  \"kafka\": {\"brokers\": \"%s\", \"topic\": \"%s\"},\n"
                               "  \"sources\": %s\n}\n",
                               port, admin_port, gateway_extra[0] ? ", " : "", gateway_extra,
-                              it_kafka_brokers(), IT_GW_TOPIC, sources);
+                              it_kafka_brokers(), topic, sources);
     ck_assert_msg(rc == HP_OK, "configuration text too long");
     return hp_buf_take(&buf, NULL);
 }
 
 /* Writes the configuration and loads it here too (it must be valid). */
-static void prepare(it_gw *gw, const char *gateway_extra, const char *sources)
+static void prepare(it_gw *gw, const char *topic, const char *gateway_extra, const char *sources)
 {
     ck_assert_msg(it_tempdir(gw->dir, sizeof gw->dir, "hookpipe-it-gw") == 0, "mkdtemp: %s",
                   strerror(errno));
@@ -60,7 +66,7 @@ static void prepare(it_gw *gw, const char *gateway_extra, const char *sources)
         gw->admin_port = it_free_port();
     ck_assert_msg(gw->port > 0 && gw->admin_port > 0, "no free port");
 
-    char *text = it_gw_config_text(gw->port, gw->admin_port, gateway_extra, sources);
+    char *text = it_gw_config_text_for(topic, gw->port, gw->admin_port, gateway_extra, sources);
     ck_assert_msg(it_write_file(gw->config_path, text, strlen(text)) == 0, "%s: %s",
                   gw->config_path, strerror(errno));
     char err[512];
@@ -71,10 +77,15 @@ static void prepare(it_gw *gw, const char *gateway_extra, const char *sources)
 
 void it_gw_start(it_gw *gw, const char *gateway_extra, const char *sources)
 {
+    it_gw_start_for(gw, IT_GW_TOPIC, gateway_extra, sources);
+}
+
+void it_gw_start_for(it_gw *gw, const char *topic, const char *gateway_extra, const char *sources)
+{
     memset(gw, 0, sizeof *gw);
     ck_assert_msg(access(IT_GW_BIN, X_OK) == 0, "%s: %s (build the hookpipe-gateway target)",
                   IT_GW_BIN, strerror(errno));
-    prepare(gw, gateway_extra, sources);
+    prepare(gw, topic, gateway_extra, sources);
 
     char brokers[512];
     snprintf(brokers, sizeof brokers, "HOOKPIPE_KAFKA_BROKERS=%s", it_kafka_brokers());

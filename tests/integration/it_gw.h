@@ -63,6 +63,10 @@ typedef struct it_gw {
  */
 char *it_gw_config_text(int port, int admin_port, const char *gateway_extra, const char *sources);
 
+/* The same for another topic than IT_GW_TOPIC. */
+char *it_gw_config_text_for(const char *topic, int port, int admin_port, const char *gateway_extra,
+                            const char *sources);
+
 /*
  * Starts a gateway as above and waits (30 s at most) until its /readyz
  * answers 200; fails the test, printing the log, if it does not. The
@@ -70,6 +74,9 @@ char *it_gw_config_text(int port, int admin_port, const char *gateway_extra, con
  * it_gw_free().
  */
 void it_gw_start(it_gw *gw, const char *gateway_extra, const char *sources);
+
+/* it_gw_start with another topic than IT_GW_TOPIC. */
+void it_gw_start_for(it_gw *gw, const char *topic, const char *gateway_extra, const char *sources);
 
 /* SIGTERM, then waits at most timeout_ms; returns the exit code as it_proc_stop(). */
 int it_gw_stop(it_gw *gw, int timeout_ms);
