@@ -18,6 +18,7 @@
 #include "hp_utf8.h"
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct scan {
     const unsigned char *start, *p, *end;
     const char *cursor[HP_JSONSCAN_POINTERS_MAX]; /* at a '/' or the pointer's end */
     hp_json_value *found;
+    hp_jsonscan_rules rules;
     const char *error; /* what is wrong at p, when something is */
 };
 
@@ -129,9 +131,14 @@ static bool scan_string(struct scan *s)
             const char *why = NULL;
             const unsigned char *at = p;
             p++;
-            if (read_escape(&p, s->end, bytes, &why) == 0) {
+            size_t n = read_escape(&p, s->end, bytes, &why);
+            if (n == 0) {
                 s->p = at;
                 return fail(s, why);
+            }
+            if (n == 1 && bytes[0] == 0 && s->rules.no_nul_escape) {
+                s->p = at;
+                return fail(s, "\\u0000 in a string");
             }
         } else if (c < 0x20) {
             s->p = p;
@@ -155,26 +162,36 @@ static bool is_digit(const struct scan *s, const unsigned char *p)
     return p < s->end && *p >= '0' && *p <= '9';
 }
 
+/* Moves p past a run of digits; returns how many there were. */
+static unsigned long skip_digits(const struct scan *s, const unsigned char **p)
+{
+    unsigned long n = 0;
+    for (; is_digit(s, *p); (*p)++)
+        n++;
+    return n;
+}
+
 /* Checks the number at s->p, moves past it, tells an integer from a real. */
 static bool scan_number(struct scan *s, hp_json_kind *kind)
 {
     const unsigned char *p = s->p;
+    unsigned long digits, exponent = 0;
     *kind = HP_JSON_INTEGER;
     if (p < s->end && *p == '-')
         p++;
     if (!is_digit(s, p))
         return fail(s, "invalid number");
-    if (*p == '0')
+    if (*p == '0') {
         p++;
-    else
-        while (is_digit(s, p))
-            p++;
+        digits = 1;
+    } else {
+        digits = skip_digits(s, &p);
+    }
     if (p < s->end && *p == '.') {
         *kind = HP_JSON_REAL;
         if (!is_digit(s, ++p))
             return fail(s, "invalid number");
-        while (is_digit(s, p))
-            p++;
+        digits += skip_digits(s, &p);
     }
     if (p < s->end && (*p == 'e' || *p == 'E')) {
         *kind = HP_JSON_REAL;
@@ -183,9 +200,14 @@ static bool scan_number(struct scan *s, hp_json_kind *kind)
             p++;
         if (!is_digit(s, p))
             return fail(s, "invalid number");
-        while (is_digit(s, p))
-            p++;
+        for (; is_digit(s, p); p++)
+            if (exponent <= UINT_MAX)
+                exponent = exponent * 10 + (unsigned long)(*p - '0');
     }
+    if (s->rules.number_digits_max && digits > s->rules.number_digits_max)
+        return fail(s, "number with too many digits");
+    if (s->rules.exponent_max && exponent > s->rules.exponent_max)
+        return fail(s, "number with too large an exponent");
     s->p = p;
     return true;
 }
@@ -374,10 +396,10 @@ static bool scan_value(struct scan *s, unsigned depth, unsigned mask)
     hp_json_kind kind;
     bool ok;
 
-    if (depth > HP_JSONSCAN_DEPTH_MAX)
-        return fail(s, "nested too deeply");
     if (s->p >= s->end)
         return fail(s, "expected a value");
+    if ((*s->p == '{' || *s->p == '[') && depth > s->rules.depth_max)
+        return fail(s, "nested too deeply");
     switch (*s->p) {
     case '{':
         kind = HP_JSON_OBJECT;
@@ -430,15 +452,41 @@ static bool pointer_valid(const char *pointer)
     return true;
 }
 
+/* Scans the whole document at s->p with the pointers of mask; false (and
+ * s->error) when it is not one under s->rules. */
+static bool scan_document(struct scan *s, unsigned mask)
+{
+    skip_space(s);
+    if (s->p < s->end && s->rules.top != HP_JSONSCAN_TOP_ANY && *s->p != '{' &&
+        (*s->p != '[' || s->rules.top == HP_JSONSCAN_TOP_OBJECT))
+        return fail(s, s->rules.top == HP_JSONSCAN_TOP_OBJECT ? "expected an object"
+                                                              : "expected an object or an array");
+    if (!scan_value(s, 1, mask))
+        return false;
+    skip_space(s);
+    return s->p == s->end || fail(s, "unexpected data after the end");
+}
+
+/* A scan of doc: a NULL document is empty (NULL + 0 is undefined behaviour,
+ * so the end is computed from "" instead). */
+static struct scan scan_init(const char *doc, size_t len, const hp_jsonscan_rules *rules)
+{
+    const unsigned char *start = doc ? (const unsigned char *)doc : (const unsigned char *)"";
+    struct scan s = {.start = start, .p = start, .end = start + (doc ? len : 0)};
+    if (rules)
+        s.rules = *rules;
+    if (!s.rules.depth_max)
+        s.rules.depth_max = HP_JSONSCAN_DEPTH_MAX;
+    return s;
+}
+
 hp_err hp_jsonscan(const char *doc, size_t len, const char *const *pointers, size_t npointers,
                    hp_json_value *found, char *errstr, size_t errstr_size)
 {
-    /* A NULL document is empty; NULL + 0 is undefined behaviour, so the
-     * end is computed from "" instead. */
-    const unsigned char *start = doc ? (const unsigned char *)doc : (const unsigned char *)"";
-    struct scan s = {.start = start, .p = start, .end = start + (doc ? len : 0), .found = found};
+    struct scan s = scan_init(doc, len, NULL);
     unsigned mask = 0;
 
+    s.found = found;
     if (npointers > HP_JSONSCAN_POINTERS_MAX)
         npointers = HP_JSONSCAN_POINTERS_MAX;
     for (size_t i = 0; i < npointers; i++) {
@@ -448,15 +496,7 @@ hp_err hp_jsonscan(const char *doc, size_t len, const char *const *pointers, siz
             mask |= 1u << i;
         }
     }
-    skip_space(&s);
-    if (s.p < s.end && *s.p != '{' && *s.p != '[')
-        fail(&s, "expected an object or an array");
-    else if (scan_value(&s, 1, mask)) {
-        skip_space(&s);
-        if (s.p < s.end)
-            fail(&s, "unexpected data after the end");
-    }
-    if (!s.error)
+    if (scan_document(&s, mask))
         return HP_OK;
 
     unsigned line = 1;
@@ -471,6 +511,12 @@ hp_err hp_jsonscan(const char *doc, size_t len, const char *const *pointers, siz
         snprintf(errstr, errstr_size, "line %u, column %zu: %s", line,
                  (size_t)(s.p - line_start) + 1, s.error);
     return HP_ERR_INVALID;
+}
+
+bool hp_jsonscan_valid(const char *doc, size_t len, const hp_jsonscan_rules *rules)
+{
+    struct scan s = scan_init(doc, len, rules);
+    return scan_document(&s, 0);
 }
 
 size_t hp_jsonscan_string(const hp_json_value *v, char *out)

@@ -13,13 +13,15 @@
  * the document. Where several members of one object have the same name,
  * the last one counts (as in jansson and PostgreSQL's jsonb). Integers are
  * not limited to 64 bits: a span is text, the caller decides what range it
- * accepts.
+ * accepts. hp_jsonscan_valid() gives the verdict alone, under stricter
+ * rules where a caller needs them (the worker: what jsonb takes as it is).
  */
 #ifndef HP_JSONSCAN_H
 #define HP_JSONSCAN_H
 
 #include "hp_err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Most pointers one scan resolves. */
@@ -56,6 +58,31 @@ typedef struct hp_json_value {
  */
 hp_err hp_jsonscan(const char *doc, size_t len, const char *const *pointers, size_t npointers,
                    hp_json_value *found, char *errstr, size_t errstr_size) HP_WARN_UNUSED;
+
+/* Which values hp_jsonscan_valid takes at the top of a document. */
+typedef enum hp_jsonscan_top {
+    HP_JSONSCAN_TOP_CONTAINER, /* an object or an array (hp_jsonscan's rule) */
+    HP_JSONSCAN_TOP_OBJECT,    /* an object */
+    HP_JSONSCAN_TOP_ANY,       /* any value */
+} hp_jsonscan_top;
+
+/* What a document must be beyond RFC 8259; a zero field keeps hp_jsonscan's
+ * rule (no limit for the numbers). */
+typedef struct hp_jsonscan_rules {
+    hp_jsonscan_top top;
+    unsigned depth_max;         /* levels of objects and arrays; 0: HP_JSONSCAN_DEPTH_MAX */
+    bool no_nul_escape;         /* refuse "\u0000" in strings too, not only in names */
+    unsigned number_digits_max; /* digits of a number's integer and fraction parts */
+    unsigned exponent_max;      /* largest absolute exponent of a number */
+} hp_jsonscan_rules;
+
+/*
+ * Whether doc[0..len) is one JSON document (white space around it allowed)
+ * under rules (NULL: hp_jsonscan's). For callers that need the verdict
+ * only, such as the worker checking that PostgreSQL's jsonb takes a body as
+ * it is. @thread any
+ */
+bool hp_jsonscan_valid(const char *doc, size_t len, const hp_jsonscan_rules *rules);
 
 /*
  * Decodes the string value v (found by hp_jsonscan, so well-formed) into

@@ -124,9 +124,10 @@ static void find(struct ctx *c, int which, struct raw *raw)
     switch (ex->kind) {
     case HP_EXTRACT_JSON:
         if (v->kind == HP_JSON_STRING) {
-            raw->owned = hp_xmalloc(v->len);
+            raw->owned = hp_xmalloc(v->len + 1); /* + 1: handed over as a C string */
             raw->text = raw->owned;
             raw->len = hp_jsonscan_string(v, raw->owned);
+            raw->owned[raw->len] = '\0';
         } else if (v->kind != HP_JSON_ABSENT) {
             raw->json = v;
         }
@@ -157,19 +158,24 @@ static void raw_deinit(struct raw *raw)
     free(raw->owned);
 }
 
-/* Checks text of field name, found by extractor which, and copies it to *out. */
-static hp_err take_text(struct ctx *c, const char *name, int which, const char *text, size_t len,
-                        char **out)
+/* Checks the text of field name, found by extractor which, and gives it
+ * to *out (a decoded JSON string moves, anything else is copied). */
+static hp_err take_text(struct ctx *c, const char *name, int which, struct raw *raw, char **out)
 {
     char w[320];
-    if (memchr(text, '\0', len))
+    if (memchr(raw->text, '\0', raw->len))
         return fail(c, name, "%s contains a NUL character", where(c->ex[which], w, sizeof w));
-    if (len > GW_EXTRACT_VALUE_MAX)
+    if (raw->len > GW_EXTRACT_VALUE_MAX)
         return fail(c, name, "%s is longer than %d bytes", where(c->ex[which], w, sizeof w),
                     GW_EXTRACT_VALUE_MAX);
-    if (!hp_utf8_valid(text, len))
+    if (!hp_utf8_valid(raw->text, raw->len))
         return fail(c, name, "%s is not valid UTF-8", where(c->ex[which], w, sizeof w));
-    *out = hp_xstrndup(text, len);
+    if (raw->owned) {
+        *out = raw->owned;
+        raw->owned = NULL;
+    } else {
+        *out = hp_xstrndup(raw->text, raw->len);
+    }
     return HP_OK;
 }
 
@@ -200,7 +206,7 @@ static hp_err read_text(struct ctx *c, const char *name, int which, bool require
                       raw.text ? "empty" : "missing");
         goto out;
     }
-    rc = take_text(c, name, which, raw.text, raw.len, out);
+    rc = take_text(c, name, which, &raw, out);
 out:
     raw_deinit(&raw);
     return rc;
