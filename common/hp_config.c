@@ -279,9 +279,15 @@ out:
 
 static hp_err read_worker(hp_cfg_reader *rd, const json_t *root, hp_worker_config *wk)
 {
-    static const char *const keys[] = {
-        "group_id",     "batch_max",    "batch_wait_ms", "retry_initial_ms",
-        "retry_max_ms", "max_attempts", "admin_listen",  NULL};
+    static const char *const keys[] = {"group_id",
+                                       "batch_max",
+                                       "batch_wait_ms",
+                                       "retry_initial_ms",
+                                       "retry_max_ms",
+                                       "max_attempts",
+                                       "lanes",
+                                       "admin_listen",
+                                       NULL};
     json_t *obj;
     hp_err rc = hp_cfg_read_object(rd, root, "worker", &obj);
 
@@ -296,6 +302,7 @@ static hp_err read_worker(hp_cfg_reader *rd, const json_t *root, hp_worker_confi
             HP_OK ||
         (rc = hp_cfg_read_int(rd, obj, "retry_max_ms", 1, 3600000, &wk->retry_max_ms)) != HP_OK ||
         (rc = hp_cfg_read_int(rd, obj, "max_attempts", 0, 1000000, &wk->max_attempts)) != HP_OK ||
+        (rc = hp_cfg_read_int(rd, obj, "lanes", 1, 64, &wk->lanes)) != HP_OK ||
         (rc = hp_cfg_read_string(rd, obj, "admin_listen", &wk->admin_listen)) != HP_OK ||
         (rc = check_listen(rd, "admin_listen", wk->admin_listen)) != HP_OK)
         goto out;
@@ -398,6 +405,7 @@ static void set_defaults(hp_config *cfg)
     cfg->worker.batch_wait_ms = 20;
     cfg->worker.retry_initial_ms = 100;
     cfg->worker.retry_max_ms = 30000;
+    cfg->worker.lanes = 1;
     cfg->worker.admin_listen = hp_xstrdup("127.0.0.1:9091");
     cfg->log.level = HP_LOG_INFO;
 }

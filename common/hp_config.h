@@ -70,6 +70,7 @@ typedef struct hp_worker_config {
     int retry_initial_ms; /* default 100; 1..600000 */
     int retry_max_ms;     /* default 30000; retry_initial_ms..3600000 */
     int max_attempts;     /* 0 (default) = retry transient failures forever, else DLQ after N */
+    int lanes;            /* default 1; 1..64 consumer-group members in the process */
     char *admin_listen;   /* default "127.0.0.1:9091" */
 } hp_worker_config;
 

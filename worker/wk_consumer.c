@@ -18,8 +18,10 @@ struct wk_consumer {
     rd_kafka_t *rk;
     const hp_config *cfg;
     wk_metrics *metrics;
+    int lane;
     atomic_bool up;
     bool assigned; /* the group assigned partitions at least once */
+    bool left;     /* wk_consumer_leave ran */
 };
 
 /* Longest wait at close for a first assignment that is under way. */
@@ -45,7 +47,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
          * waiting for the first statistics (which come after 5 s). */
         atomic_store(&c->up, true);
         c->assigned = true;
-        hp_log(HP_LOG_INFO, "worker", "partitions assigned", HP_LOG_INT("count", parts->cnt));
+        hp_log(HP_LOG_INFO, "worker", "partitions assigned", HP_LOG_INT("lane", c->lane),
+               HP_LOG_INT("count", parts->cnt));
         if (coop)
             rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
         else
@@ -54,8 +57,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
     /* Revoked (or lost): what is done must be committed before another member
      * takes over, or it would apply those records again (harmless, but slow). */
-    hp_log(HP_LOG_INFO, "worker", "partitions revoked", HP_LOG_INT("count", parts->cnt),
-           HP_LOG_STR("reason", rd_kafka_err2name(err)));
+    hp_log(HP_LOG_INFO, "worker", "partitions revoked", HP_LOG_INT("lane", c->lane),
+           HP_LOG_INT("count", parts->cnt), HP_LOG_STR("reason", rd_kafka_err2name(err)));
     rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
     if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
         hp_log(HP_LOG_WARN, "worker", "commit on revoke failed",
@@ -110,8 +113,8 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     return 0; /* librdkafka frees json */
 }
 
-hp_err wk_consumer_new(wk_consumer **out, const hp_config *cfg, wk_metrics *m, char *errstr,
-                       size_t errstr_size)
+hp_err wk_consumer_new(wk_consumer **out, int lane, const hp_config *cfg, wk_metrics *m,
+                       char *errstr, size_t errstr_size)
 {
     static const char *const settings[][2] = {
         {"enable.auto.commit", "true"},
@@ -126,6 +129,7 @@ hp_err wk_consumer_new(wk_consumer **out, const hp_config *cfg, wk_metrics *m, c
     wk_consumer *c = hp_xcalloc(1, sizeof *c);
     c->cfg = cfg;
     c->metrics = m;
+    c->lane = lane;
 
     /* The worker's own settings come after the user's kafka.properties: they carry its
      * guarantees (offsets stored only after the commit). */
@@ -236,10 +240,8 @@ bool wk_consumer_up(const wk_consumer *c)
     return atomic_load(&c->up);
 }
 
-void wk_consumer_close(wk_consumer *c)
+void wk_consumer_leave(wk_consumer *c)
 {
-    if (!c)
-        return;
     /* librdkafka before 2.3.0 aborts (assertion `assignor_state`, issue
      * #4312) when a cooperative-sticky member is destroyed after joining but
      * before its first assignment, e.g. on a SIGTERM right after the start.
@@ -256,6 +258,15 @@ void wk_consumer_close(wk_consumer *c)
         hp_log(HP_LOG_WARN, "worker", "final commit failed",
                HP_LOG_STR("error", rd_kafka_err2str(err)));
     rd_kafka_consumer_close(c->rk);
+    c->left = true;
+}
+
+void wk_consumer_free(wk_consumer *c)
+{
+    if (!c)
+        return;
+    if (!c->left)
+        wk_consumer_leave(c);
     rd_kafka_destroy(c->rk);
     free(c);
 }

@@ -21,9 +21,10 @@
 
 typedef struct wk_consumer wk_consumer;
 
-/* Joins cfg's worker.group_id on kafka.topic. cfg and m are borrowed. @thread worker */
-hp_err wk_consumer_new(wk_consumer **out, const hp_config *cfg, wk_metrics *m, char *errstr,
-                       size_t errstr_size) HP_WARN_UNUSED;
+/* Joins cfg's worker.group_id on kafka.topic; lane names the member in the
+ * logs. cfg and m are borrowed. @thread worker */
+hp_err wk_consumer_new(wk_consumer **out, int lane, const hp_config *cfg, wk_metrics *m,
+                       char *errstr, size_t errstr_size) HP_WARN_UNUSED;
 
 /* The next record, or NULL after timeout_ms; errors are logged, not returned.
  * Serves rebalances and statistics too. @thread worker */
@@ -42,7 +43,10 @@ void wk_consumer_store(wk_consumer *c, const wk_record *recs, size_t n);
  * "all brokers down" error. @thread any */
 bool wk_consumer_up(const wk_consumer *c);
 
-/* Commits stored offsets, leaves the group, frees. @thread worker */
-void wk_consumer_close(wk_consumer *c);
+/* Commits stored offsets and leaves the group; polling ends here. @thread worker */
+void wk_consumer_leave(wk_consumer *c);
+
+/* Leaves the group if wk_consumer_leave was not called, frees. NULL is fine. @thread worker */
+void wk_consumer_free(wk_consumer *c);
 
 #endif /* WK_CONSUMER_H */

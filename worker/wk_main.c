@@ -14,18 +14,20 @@
 #include <getopt.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_requested;
+/* Lock-free, hence safe to set from a signal handler; every lane reads it. */
+static atomic_bool stop_requested;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    atomic_store(&stop_requested, true);
 }
 
 static void usage(FILE *out)

@@ -137,11 +137,12 @@ static void write_config(const it_wk_env *env, const char *path, int admin_port)
                   source("livekit", "livekit", lk, "/event", "/room/sid", "/createdAt"),
                   source("store", "store", json_deep_copy(hmac), NULL, NULL, NULL));
     json_t *cfg = json_pack(
-        "{s:{s:s, s:s, s:s, s:o}, s:{s:s}, s:{s:s, s:i, s:i, s:i, s:i, s:s}, s:{s:s}, s:o}",
+        "{s:{s:s, s:s, s:s, s:o}, s:{s:s}, s:{s:s, s:i, s:i, s:i, s:i, s:i, s:s}, s:{s:s}, s:o}",
         "kafka", "brokers", it_kafka_brokers(), "topic", env->name, "dlq_topic", env->dlq_topic,
         "properties", props, "postgres", "dsn", env->dsn, "worker", "group_id", env->group,
         "batch_max", env->opt.batch_max, "batch_wait_ms", 20, "retry_initial_ms", 100,
-        "retry_max_ms", 2000, "admin_listen", admin, "log", "level", "info", "sources", sources);
+        "retry_max_ms", 2000, "lanes", env->opt.lanes, "admin_listen", admin, "log", "level",
+        "info", "sources", sources);
     ck_assert_msg(cfg != NULL, "it_wk: cannot build the configuration");
     char *text = json_dumps(cfg, JSON_INDENT(2));
     json_decref(cfg);
@@ -208,6 +209,8 @@ void it_wk_env_open(it_wk_env *env, const it_wk_options *opt)
         env->opt = *opt;
     if (env->opt.batch_max <= 0)
         env->opt.batch_max = 100;
+    if (env->opt.lanes <= 0)
+        env->opt.lanes = 1;
     long long clock = (long long)hp_time_mono_ns();
     text_of(env->name, sizeof env->name, "it-wk-%ld-%lld", runner(), clock);
     text_of(env->dlq_topic, sizeof env->dlq_topic, "%s-dlq", env->name);

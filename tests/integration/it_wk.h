@@ -51,6 +51,7 @@ typedef struct it_wk it_wk;
 /* What a test's worker configuration says beyond the defaults. */
 typedef struct it_wk_options {
     int batch_max;                /* 0: 100 */
+    int lanes;                    /* worker.lanes; 0: 1 */
     const char *kafka_properties; /* JSON object text for kafka.properties, NULL: none */
 } it_wk_options;
 

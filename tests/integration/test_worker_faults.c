@@ -6,6 +6,8 @@
  *    entities over 12 partitions; one is killed with SIGKILL mid-run and
  *    started again. Every event is applied exactly once (10,000 rows,
  *    events_applied summing to 10,000, 10 per entity), nothing is parked.
+ *    The same with two workers of two lanes each (worker.lanes): killing a
+ *    process takes two group members down at once.
  *  - PostgreSQL restart: PostgreSQL stops while events flow and starts
  *    again a few seconds later. The same worker process carries on by
  *    itself: every event applied exactly once, nothing in the DLQ, /readyz
@@ -81,16 +83,20 @@ static void assert_exactly_once(it_wk_env *env, int events, int entities)
 #define KILL_ENTITIES 1000
 #define KILL_CHUNK 500
 
-START_TEST(test_sigkill_one_of_three)
+/* nprocs workers of lanes lanes each; worker 1 is SIGKILLed after 2,500
+ * events are produced and started again after 4,500. */
+static void sigkill_one_of(int nprocs, int lanes)
 {
-    /* A short session, so the group notices the dead member within seconds. */
+    /* A short session, so the group notices the dead members within seconds. */
     it_wk_options opt = {.batch_max = 100,
+                         .lanes = lanes,
                          .kafka_properties =
                              "{\"session.timeout.ms\": 6000, \"heartbeat.interval.ms\": 1000}"};
     it_wk_env env;
-    it_wk wk[3], restarted;
+    it_wk wk[3];
+    ck_assert_int_le(nprocs, 3);
     it_wk_env_open(&env, &opt);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < nprocs; i++)
         it_wk_start(&wk[i], &env);
     int64_t at = hp_time_now_ms() - 3600000;
     int64_t t0 = hp_time_mono_ns();
@@ -107,7 +113,7 @@ START_TEST(test_sigkill_one_of_three)
             it_wk_free(&wk[1]);
         }
         if (from == 8 * KILL_CHUNK) {
-            it_wk_start(&restarted, &env);
+            it_wk_start(&wk[1], &env);
             fprintf(stderr, "worker 1 restarted after %lld ms\n",
                     (long long)((hp_time_mono_ns() - t0) / 1000000));
         }
@@ -118,21 +124,31 @@ START_TEST(test_sigkill_one_of_three)
     it_wk_await(&env, "t", IT_WK_WAIT_MS, "SELECT sum(events_applied) = %d FROM hookpipe_entities",
                 KILL_EVENTS);
     long long took = (long long)((hp_time_mono_ns() - t0) / 1000000);
-    double dups = it_wk_metric(&wk[0], EVENTS, "result=\"duplicate\"") +
-                  it_wk_metric(&wk[2], EVENTS, "result=\"duplicate\"") +
-                  it_wk_metric(&restarted, EVENTS, "result=\"duplicate\"");
+    double dups = 0;
+    for (int i = 0; i < nprocs; i++)
+        dups += it_wk_metric(&wk[i], EVENTS, "result=\"duplicate\"");
     fprintf(stderr,
-            "SIGKILL test: %d events applied exactly once in %lld ms (%ld ms after the last "
-            "was produced); duplicates seen by the live workers: %g\n",
-            KILL_EVENTS, took, waited, dups);
+            "SIGKILL test (%d workers x %d lanes): %d events applied exactly once in %lld ms "
+            "(%ld ms after the last was produced); duplicates seen by the live workers: %g\n",
+            nprocs, lanes, KILL_EVENTS, took, waited, dups);
     assert_exactly_once(&env, KILL_EVENTS, KILL_ENTITIES);
     it_wk_await_committed_ends(&env, IT_WK_WAIT_MS);
-    it_wk *alive[] = {&wk[0], &wk[2], &restarted};
-    for (int i = 0; i < 3; i++) {
-        IT_WK_CHECK(it_wk_stop(alive[i], SIGTERM, TERM_MS) == 0, "exit status after SIGTERM");
-        it_wk_free(alive[i]);
+    for (int i = 0; i < nprocs; i++) {
+        IT_WK_CHECK(it_wk_stop(&wk[i], SIGTERM, TERM_MS) == 0, "exit status after SIGTERM");
+        it_wk_free(&wk[i]);
     }
     it_wk_env_close(&env);
+}
+
+START_TEST(test_sigkill_one_of_three)
+{
+    sigkill_one_of(3, 1);
+}
+END_TEST
+
+START_TEST(test_sigkill_one_of_two_with_lanes)
+{
+    sigkill_one_of(2, 2);
 }
 END_TEST
 
@@ -199,6 +215,7 @@ int main(void)
     tcase_set_timeout(kill, 480);
     tcase_add_unchecked_fixture(kill, NULL, it_wk_cleanup);
     tcase_add_test(kill, test_sigkill_one_of_three);
+    tcase_add_test(kill, test_sigkill_one_of_two_with_lanes);
     suite_add_tcase(s, kill);
     TCase *pg = tcase_create("postgres restart");
     tcase_set_timeout(pg, 480);

@@ -143,6 +143,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(cfg.worker.retry_initial_ms, 100);
     ck_assert_int_eq(cfg.worker.retry_max_ms, 30000);
     ck_assert_int_eq(cfg.worker.max_attempts, 0);
+    ck_assert_int_eq(cfg.worker.lanes, 1);
     ck_assert_str_eq(cfg.worker.admin_listen, "127.0.0.1:9091");
     ck_assert_int_eq(cfg.log.level, HP_LOG_INFO);
     ck_assert_uint_eq(cfg.nsources, 0);
@@ -325,6 +326,8 @@ static const struct {
     {"{'gateway': {'max_connections_per_ip': -1}}",
      "gateway.max_connections_per_ip: must be an integer between 0 and 1000000"},
     {"{'worker': {'batch_max': 0}}", "worker.batch_max: must be an integer between 1 and 10000"},
+    {"{'worker': {'lanes': 0}}", "worker.lanes: must be an integer between 1 and 64"},
+    {"{'worker': {'lanes': 65}}", "worker.lanes: must be an integer between 1 and 64"},
     {"{'worker': {'batch_max': 10001}}",
      "worker.batch_max: must be an integer between 1 and 10000"},
     {"{'worker': {'batch_wait_ms': -1}}",
@@ -373,13 +376,14 @@ START_TEST(test_range_limits_accepted)
             "'max_inflight': 1000000, 'connection_timeout_s': 3600, 'max_connections': 1, "
             "'max_connections_per_ip': 0, 'instance_id': 'gw-1:42'}, "
             "'worker': {'batch_max': 10000, 'batch_wait_ms': 0, 'retry_initial_ms': 5, "
-            "'retry_max_ms': 5, 'max_attempts': 7, 'group_id': 'g1'}}");
+            "'retry_max_ms': 5, 'max_attempts': 7, 'lanes': 64, 'group_id': 'g1'}}");
     ck_assert_int_eq(cfg.gateway.threads, 256);
     ck_assert_uint_eq(cfg.gateway.max_body_bytes, 104857600);
     ck_assert_int_eq(cfg.gateway.max_connections_per_ip, 0);
     ck_assert_str_eq(cfg.gateway.instance_id, "gw-1:42");
     ck_assert_int_eq(cfg.worker.retry_max_ms, 5);
     ck_assert_int_eq(cfg.worker.max_attempts, 7);
+    ck_assert_int_eq(cfg.worker.lanes, 64);
     ck_assert_str_eq(cfg.worker.group_id, "g1");
 }
 END_TEST
