@@ -1,6 +1,7 @@
 /*
  * bn_gen: the request corpus generator. See bn_gen.h.
  */
+#include "bn_args.h"
 #include "bn_gen.h"
 
 #include "hp_alloc.h"
@@ -26,8 +27,8 @@ typedef struct gen_options {
     const char *out;
     const char *host;
     char run[32];
-    long count;
-    long body_size;
+    long long count;
+    long long body_size;
 } gen_options;
 
 static void usage(FILE *out)
@@ -43,17 +44,6 @@ static void usage(FILE *out)
                  "  -b, --body-size B    bytes per body (default 1024)\n"
                  "      --run ID         in every event id (default: the UTC time)\n"
                  "      --host H         the Host header (default 127.0.0.1:8080)\n");
-}
-
-static bool parse_long(const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
 }
 
 static bool parse_gen_options(int argc, char **argv, gen_options *o)
@@ -87,9 +77,9 @@ static bool parse_gen_options(int argc, char **argv, gen_options *o)
         else if (opt == 'H')
             o->host = optarg;
         else if (opt == 'n')
-            ok = parse_long(optarg, 1, MAX_COUNT, &o->count);
+            ok = bn_parse_long(optarg, 1, MAX_COUNT, &o->count);
         else if (opt == 'b')
-            ok = parse_long(optarg, 1, MAX_BODY, &o->body_size);
+            ok = bn_parse_long(optarg, 1, MAX_BODY, &o->body_size);
         else if (opt == 'r')
             ok =
                 strlen(optarg) < sizeof o->run && strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
@@ -191,8 +181,8 @@ static hp_err generate(const gen_options *o, const hp_source *src, char *errstr,
     hp_buf_init(&body, (size_t)o->body_size);
     for (long i = 0; i < o->count && rc == HP_OK; i++) {
         if (!make_body(&body, o->run, i, (size_t)o->body_size)) {
-            snprintf(errstr, errstr_size, "--body-size %ld is too small for body %ld", o->body_size,
-                     i);
+            snprintf(errstr, errstr_size, "--body-size %lld is too small for body %ld",
+                     o->body_size, i);
             rc = HP_ERR_INVALID;
         } else {
             rc = write_request(f, o, src, &body, errstr, errstr_size);
@@ -228,7 +218,7 @@ int bn_gen_main(int argc, char **argv)
         fprintf(stderr, "hp-load gen: %s signs with a timestamp: the requests are valid for %d s\n",
                 src->name, src->verify.tolerance_s);
     if (rc == HP_OK)
-        fprintf(stderr, "hp-load gen: wrote %ld requests for source %s (run %s) to %s\n", o.count,
+        fprintf(stderr, "hp-load gen: wrote %lld requests for source %s (run %s) to %s\n", o.count,
                 o.source, o.run, o.out);
     else
         fprintf(stderr, "hp-load gen: %s\n", errstr);

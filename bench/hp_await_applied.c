@@ -17,6 +17,7 @@
  * Prints one JSON object on stdout; exit 0 when reached, 1 on timeout, 2 on
  * usage errors.
  */
+#include "bn_args.h"
 #include "hp_httpc.h"
 #include "hp_time.h"
 
@@ -47,16 +48,6 @@ static void usage(FILE *out)
                  "  -i, --interval-ms MS  between two looks (default 20)\n");
 }
 
-static bool parse_long(const char *s, long long min, long long max, long long *out)
-{
-    char *end = NULL;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool parse_options(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
@@ -74,16 +65,16 @@ static bool parse_options(int argc, char **argv, options *o)
     while (ok && (opt = getopt_long(argc, argv, "p:n:T:i:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p':
-            ok = parse_long(optarg, 1, 65535, &port);
+            ok = bn_parse_long(optarg, 1, 65535, &port);
             break;
         case 'n':
-            ok = parse_long(optarg, 1, 1LL << 50, &o->records);
+            ok = bn_parse_long(optarg, 1, 1LL << 50, &o->records);
             break;
         case 'T':
-            ok = parse_long(optarg, 1, 86400000, &timeout);
+            ok = bn_parse_long(optarg, 1, 86400000, &timeout);
             break;
         case 'i':
-            ok = parse_long(optarg, 1, 60000, &interval);
+            ok = bn_parse_long(optarg, 1, 60000, &interval);
             break;
         case 'h':
             usage(stdout);

@@ -19,6 +19,7 @@
  * Prints one JSON object on stdout; exit 0 when every record was
  * acknowledged, 1 otherwise, 2 on usage or configuration errors.
  */
+#include "bn_args.h"
 #include "bn_livekit.h"
 #include "hp_alloc.h"
 #include "hp_config.h"
@@ -41,7 +42,7 @@
 
 typedef struct options {
     const char *config, *source, *topic, *gateway;
-    long count, partitions, rooms;
+    long long count, partitions, rooms;
     double dup_pct;
     unsigned long long seed;
     bool delete_topic;
@@ -79,16 +80,6 @@ static void usage(FILE *out)
             "      --delete-topic    delete the topic instead, and exit\n");
 }
 
-static bool parse_long(const char *s, long min, long max, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool parse_options(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
@@ -123,13 +114,13 @@ static bool parse_options(int argc, char **argv, options *o)
             o->gateway = optarg;
             break;
         case 'p':
-            ok = parse_long(optarg, 1, 10000, &o->partitions);
+            ok = bn_parse_long(optarg, 1, 10000, &o->partitions);
             break;
         case 'n':
-            ok = parse_long(optarg, 1, MAX_COUNT, &o->count);
+            ok = bn_parse_long(optarg, 1, MAX_COUNT, &o->count);
             break;
         case 'r':
-            ok = parse_long(optarg, 1, 1000000, &o->rooms);
+            ok = bn_parse_long(optarg, 1, 1000000, &o->rooms);
             break;
         case 'd':
             o->dup_pct = strtod(optarg, &end);
@@ -401,7 +392,7 @@ int main(int argc, char **argv)
     }
     rd_kafka_resp_err_t ferr = rd_kafka_flush(rk, FLUSH_TIMEOUT_MS);
     if (ferr || f.failed || f.acked != (uint64_t)o.count) {
-        fprintf(stderr, "hp-fill-livekit: %llu of %ld records acknowledged (%s)\n",
+        fprintf(stderr, "hp-fill-livekit: %llu of %lld records acknowledged (%s)\n",
                 (unsigned long long)f.acked, o.count,
                 f.first_error ? f.first_error : rd_kafka_err2str(ferr));
         goto out;

@@ -11,6 +11,7 @@
  * to stderr; the exit code is 0 when the run happened (whatever the server
  * answered), 1 when it could not, 2 on a usage error.
  */
+#include "bn_args.h"
 #include "bn_corpus.h"
 #include "bn_gen.h"
 #include "bn_load.h"
@@ -75,20 +76,10 @@ static void usage(FILE *out)
             MAX_THREADS);
 }
 
-static bool parse_double(const char *s, double min, double max, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v >= min && v <= max))
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool parse_int(const char *s, int min, int max, int *out)
 {
     double v;
-    if (!parse_double(s, min, max, &v) || v != (double)(int)v)
+    if (!bn_parse_double(s, min, max, &v) || v != (double)(int)v)
         return false;
     *out = (int)v;
     return true;
@@ -133,16 +124,16 @@ static bool parse_options(int argc, char **argv, bn_load_mode mode, options *o)
             ok = parse_int(optarg, 1, MAX_THREADS, &o->threads);
             break;
         case 'R':
-            ok = parse_double(optarg, 0.001, 1e7, &o->rate);
+            ok = bn_parse_double(optarg, 0.001, 1e7, &o->rate);
             break;
         case 'd':
-            ok = parse_double(optarg, 0.1, 86400, &o->duration_s);
+            ok = bn_parse_double(optarg, 0.1, 86400, &o->duration_s);
             break;
         case 'w':
-            ok = parse_double(optarg, 0, 3600, &o->warmup_s);
+            ok = bn_parse_double(optarg, 0, 3600, &o->warmup_s);
             break;
         case 'D':
-            ok = parse_double(optarg, 0, 3600, &o->drain_s);
+            ok = bn_parse_double(optarg, 0, 3600, &o->drain_s);
             break;
         case 'h':
             usage(stdout);

@@ -15,6 +15,7 @@
  * producer could not start or the broker did not answer, 2 on usage or
  * configuration errors.
  */
+#include "bn_args.h"
 #include "bn_corpus.h"
 #include "bn_hist.h"
 #include "bn_record.h"
@@ -72,16 +73,6 @@ static void usage(FILE *out)
                  "  -X NAME=VALUE        a librdkafka property, applied last (experiments)\n");
 }
 
-static bool parse_num(const char *s, double min, double max, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v >= min && v <= max))
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool parse_options(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
@@ -111,17 +102,17 @@ static bool parse_options(int argc, char **argv, options *o)
             o->requests = optarg;
             break;
         case 'k':
-            ok = parse_num(optarg, 1, 1000000, &v);
+            ok = bn_parse_double(optarg, 1, 1000000, &v);
             o->inflight = (int)v;
             break;
         case 'u':
             o->inflight = 0;
             break;
         case 'd':
-            ok = parse_num(optarg, 0.1, 86400, &o->duration_s);
+            ok = bn_parse_double(optarg, 0.1, 86400, &o->duration_s);
             break;
         case 'w':
-            ok = parse_num(optarg, 0, 3600, &o->warmup_s);
+            ok = bn_parse_double(optarg, 0, 3600, &o->warmup_s);
             break;
         case 'X':
             ok = o->noverrides < MAX_OVERRIDES && strchr(optarg, '=') != NULL;
