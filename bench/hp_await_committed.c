@@ -13,10 +13,12 @@
  * Prints one JSON object on stdout; exit 0 when reached, 1 on timeout or a
  * Kafka error, 2 on usage errors.
  */
+#include "bn_args.h"
 #include "hp_alloc.h"
 #include "hp_time.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,7 +31,7 @@
 typedef struct options {
     const char *brokers, *topic, *group;
     long long records; /* 0: every record */
-    long timeout_ms, interval_ms;
+    long long timeout_ms, interval_ms;
 } options;
 
 static void usage(FILE *out)
@@ -58,7 +60,6 @@ static bool parse_options(int argc, char **argv, options *o)
     };
     int opt;
     bool ok = true;
-    char *end = NULL;
     *o = (options){.timeout_ms = 600000, .interval_ms = 100};
     while (ok && (opt = getopt_long(argc, argv, "b:t:g:n:T:i:h", longopts, NULL)) != -1) {
         switch (opt) {
@@ -72,16 +73,13 @@ static bool parse_options(int argc, char **argv, options *o)
             o->group = optarg;
             break;
         case 'n':
-            o->records = strtoll(optarg, &end, 10);
-            ok = end != optarg && !*end && o->records > 0;
+            ok = bn_parse_long(optarg, 1, LLONG_MAX, &o->records);
             break;
         case 'T':
-            o->timeout_ms = strtol(optarg, &end, 10);
-            ok = end != optarg && !*end && o->timeout_ms > 0;
+            ok = bn_parse_long(optarg, 1, 86400000, &o->timeout_ms);
             break;
         case 'i':
-            o->interval_ms = strtol(optarg, &end, 10);
-            ok = end != optarg && !*end && o->interval_ms > 0 && o->interval_ms < 60000;
+            ok = bn_parse_long(optarg, 1, 59999, &o->interval_ms);
             break;
         case 'h':
             usage(stdout);
@@ -195,7 +193,7 @@ int main(int argc, char **argv)
         struct timespec ts = {o.interval_ms / 1000, (o.interval_ms % 1000) * 1000000};
         nanosleep(&ts, NULL);
     }
-    fprintf(stderr, "hp-await-committed: group %s: %lld of %lld records committed after %ld ms\n",
+    fprintf(stderr, "hp-await-committed: group %s: %lld of %lld records committed after %lld ms\n",
             o.group, done, want, o.timeout_ms);
 out:
     if (parts)

@@ -59,7 +59,7 @@ static json_t *record_json(const rd_kafka_message_t *msg, const ctl_dlq_topic *t
     int32_t p = msg->partition;
     return json_pack("{s:i, s:I, s:I, s:b, s:o, s:o, s:o}", "partition", p, "offset",
                      (json_int_t)msg->offset, "timestamp_ms", (json_int_t)ts, "requeued",
-                     t->requeued[p] >= 0 && msg->offset < t->requeued[p], "key",
+                     t->off.committed[p] >= 0 && msg->offset < t->off.committed[p], "key",
                      bytes_json(msg->key, msg->key_len), "headers", h, "value",
                      bytes_json(msg->payload, msg->len));
 }
@@ -168,20 +168,20 @@ int ctl_cmd_dlq_list(const ctl_ctx *ctx)
         ctl_error(ctx, "%s", errstr);
         return CTL_EXIT_USAGE;
     }
-    hp_err rc = ctl_dlq_describe(rk, ctl_dlq_requeue_group(ctx, gbuf, sizeof gbuf), &t, errstr,
-                                 sizeof errstr);
+    hp_err rc = ctl_kafka_group_offsets(rk, ctl_dlq_requeue_group(ctx, gbuf, sizeof gbuf), t.name,
+                                        &t.off, errstr, sizeof errstr);
     if (rc == HP_OK) {
-        from = hp_xcalloc((size_t)t.n, sizeof *from);
+        from = hp_xcalloc((size_t)t.off.n, sizeof *from);
         if (ctx->args->since_ms)
-            rc = ctl_kafka_offsets_for_time(rk, t.name, t.n, ctx->args->since_ms, t.hi, from,
-                                            errstr, sizeof errstr);
+            rc = ctl_kafka_offsets_for_time(rk, t.name, t.off.n, ctx->args->since_ms, t.off.hi,
+                                            from, errstr, sizeof errstr);
         else
-            memcpy(from, t.lo, (size_t)t.n * sizeof *from);
+            memcpy(from, t.off.lo, (size_t)t.off.n * sizeof *from);
     }
     if (rc == HP_OK) {
-        lc.per_partition = hp_xcalloc((size_t)t.n, sizeof *lc.per_partition);
-        rc = ctl_kafka_read(rk, t.name, t.n, from, t.hi, CTL_DLQ_READ_TIMEOUT_MS, NULL, list_one,
-                            &lc, NULL, errstr, sizeof errstr);
+        lc.per_partition = hp_xcalloc((size_t)t.off.n, sizeof *lc.per_partition);
+        rc = ctl_kafka_read(rk, t.name, t.off.n, from, t.off.hi, CTL_DLQ_READ_TIMEOUT_MS, NULL,
+                            list_one, &lc, NULL, errstr, sizeof errstr);
     }
     if (rc != HP_OK) {
         ctl_error(ctx, "%s", errstr);
@@ -189,8 +189,8 @@ int ctl_cmd_dlq_list(const ctl_ctx *ctx)
         goto out;
     }
     int64_t total = 0;
-    for (int p = 0; p < t.n; p++)
-        total += t.hi[p] - from[p];
+    for (int p = 0; p < t.off.n; p++)
+        total += t.off.hi[p] - from[p];
     qsort(lc.recs, lc.n, sizeof *lc.recs, by_time);
     size_t shown = lc.n < (size_t)lc.limit ? lc.n : (size_t)lc.limit;
     if (ctx->args->json) {
@@ -209,7 +209,7 @@ out:
     free(lc.recs);
     free(lc.per_partition);
     free(from);
-    ctl_dlq_topic_deinit(&t);
+    ctl_kafka_offsets_deinit(&t.off);
     ctl_kafka_destroy(rk);
     return code;
 }

@@ -144,23 +144,23 @@ static rd_kafka_t *producer_new(const ctl_ctx *ctx, requeue_ctx *rq, char *errst
 static int ranges(const ctl_ctx *ctx, const ctl_dlq_topic *t, int64_t *from, int64_t *to)
 {
     const ctl_args *a = ctx->args;
-    for (int p = 0; p < t->n; p++) {
-        int64_t pos = t->requeued[p] > t->lo[p] ? t->requeued[p] : t->lo[p];
+    for (int p = 0; p < t->off.n; p++) {
+        int64_t pos = t->off.committed[p] > t->off.lo[p] ? t->off.committed[p] : t->off.lo[p];
         from[p] = a->all ? pos : INT64_MAX;
-        to[p] = a->all ? t->hi[p] : -1;
+        to[p] = a->all ? t->off.hi[p] : -1;
     }
     for (size_t i = 0; i < a->noffsets; i++) {
         int32_t p = a->offsets[i].partition;
         int64_t o = a->offsets[i].offset;
-        if (p >= t->n || o < t->lo[p] || o >= t->hi[p]) {
-            if (p >= t->n)
+        if (p >= t->off.n || o < t->off.lo[p] || o >= t->off.hi[p]) {
+            if (p >= t->off.n)
                 ctl_error(ctx, "--offset %d:%" PRId64 ": %s has partitions 0..%d", p, o, t->name,
-                          t->n - 1);
+                          t->off.n - 1);
             else
                 ctl_error(ctx,
                           "--offset %d:%" PRId64 ": partition %d of %s holds offsets %" PRId64
                           "..%" PRId64,
-                          p, o, p, t->name, t->lo[p], t->hi[p] - 1);
+                          p, o, p, t->name, t->off.lo[p], t->off.hi[p] - 1);
             return CTL_EXIT_USAGE;
         }
         if (o < from[p])
@@ -168,7 +168,7 @@ static int ranges(const ctl_ctx *ctx, const ctl_dlq_topic *t, int64_t *from, int
         if (o + 1 > to[p])
             to[p] = o + 1;
     }
-    for (int p = 0; p < t->n; p++)
+    for (int p = 0; p < t->off.n; p++)
         if (from[p] > to[p])
             from[p] = to[p] = 0;
     return CTL_EXIT_OK;
@@ -180,8 +180,8 @@ static void new_positions(const ctl_ctx *ctx, const ctl_dlq_topic *t, const int6
                           int64_t *pos)
 {
     const ctl_args *a = ctx->args;
-    for (int p = 0; p < t->n; p++) {
-        int64_t at = t->requeued[p] > t->lo[p] ? t->requeued[p] : t->lo[p];
+    for (int p = 0; p < t->off.n; p++) {
+        int64_t at = t->off.committed[p] > t->off.lo[p] ? t->off.committed[p] : t->off.lo[p];
         if (a->all) {
             pos[p] = reached[p] > at ? reached[p] : -1;
             continue;
@@ -218,7 +218,7 @@ int ctl_cmd_dlq_requeue(const ctl_ctx *ctx)
     hp_err rc =
         ctl_kafka_group_members(rk, group, &members, who, sizeof who, errstr, sizeof errstr);
     if (rc == HP_OK)
-        rc = ctl_dlq_describe(rk, group, &t, errstr, sizeof errstr);
+        rc = ctl_kafka_group_offsets(rk, group, t.name, &t.off, errstr, sizeof errstr);
     if (rc != HP_OK) {
         ctl_error(ctx, "%s", errstr);
         code = rc == HP_ERR_INVALID ? CTL_EXIT_USAGE : CTL_EXIT_FAILURE;
@@ -229,10 +229,10 @@ int ctl_cmd_dlq_requeue(const ctl_ctx *ctx)
                   members, members == 1 ? "" : "s", who);
         goto out;
     }
-    from = hp_xcalloc((size_t)t.n, sizeof *from);
-    to = hp_xcalloc((size_t)t.n, sizeof *to);
-    pos = hp_xcalloc((size_t)t.n, sizeof *pos);
-    reached = hp_xcalloc((size_t)t.n, sizeof *reached);
+    from = hp_xcalloc((size_t)t.off.n, sizeof *from);
+    to = hp_xcalloc((size_t)t.off.n, sizeof *to);
+    pos = hp_xcalloc((size_t)t.off.n, sizeof *pos);
+    reached = hp_xcalloc((size_t)t.off.n, sizeof *reached);
     code = ranges(ctx, &t, from, to);
     if (code != CTL_EXIT_OK)
         goto out;
@@ -250,7 +250,7 @@ int ctl_cmd_dlq_requeue(const ctl_ctx *ctx)
     interrupted = 0;
     sigaction(SIGINT, &on_signal, &old_int);
     sigaction(SIGTERM, &on_signal, &old_term);
-    rc = ctl_kafka_read(rk, t.name, t.n, from, to, CTL_DLQ_READ_TIMEOUT_MS, &interrupted,
+    rc = ctl_kafka_read(rk, t.name, t.off.n, from, to, CTL_DLQ_READ_TIMEOUT_MS, &interrupted,
                         requeue_one, &rq, reached, errstr, sizeof errstr);
     if (rq.producer) {
         rd_kafka_flush(rq.producer, DELIVERY_TIMEOUT_MS);
@@ -279,7 +279,7 @@ int ctl_cmd_dlq_requeue(const ctl_ctx *ctx)
         hp_err crc;
         char cerr[512];
         new_positions(ctx, &t, reached, pos);
-        crc = ctl_kafka_alter_committed(rk, group, t.name, t.n, pos, cerr, sizeof cerr);
+        crc = ctl_kafka_alter_committed(rk, group, t.name, t.off.n, pos, cerr, sizeof cerr);
         if (crc != HP_OK) {
             snprintf(errstr, sizeof errstr,
                      "%s (the records were requeued; a next --all requeues them again, which "
@@ -319,7 +319,7 @@ out:
     free(to);
     free(pos);
     free(reached);
-    ctl_dlq_topic_deinit(&t);
+    ctl_kafka_offsets_deinit(&t.off);
     ctl_kafka_destroy(rk);
     return code;
 }

@@ -51,8 +51,9 @@ void ctl_kafka_destroy(rd_kafka_t *rk)
     rd_kafka_destroy(rk);
 }
 
-hp_err ctl_kafka_partitions(rd_kafka_t *rk, const char *topic, int *n, char *errstr,
-                            size_t errstr_size)
+/* The partition count of topic into *n. HP_ERR_INVALID if the topic does not exist. */
+static hp_err topic_partitions(rd_kafka_t *rk, const char *topic, int *n, char *errstr,
+                               size_t errstr_size)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
@@ -76,8 +77,9 @@ hp_err ctl_kafka_partitions(rd_kafka_t *rk, const char *topic, int *n, char *err
     return rc;
 }
 
-hp_err ctl_kafka_watermarks(rd_kafka_t *rk, const char *topic, int n, int64_t *lo, int64_t *hi,
-                            char *errstr, size_t errstr_size)
+/* lo[p] and hi[p] (earliest and end offsets) of partitions 0..n-1. */
+static hp_err topic_watermarks(rd_kafka_t *rk, const char *topic, int n, int64_t *lo, int64_t *hi,
+                               char *errstr, size_t errstr_size)
 {
     for (int p = 0; p < n; p++) {
         rd_kafka_resp_err_t err =
@@ -164,8 +166,10 @@ static hp_err group_partitions(const rd_kafka_group_result_t *gr, const char *to
     return HP_OK;
 }
 
-hp_err ctl_kafka_committed(rd_kafka_t *rk, const char *group, const char *topic, int n,
-                           int64_t *out, char *errstr, size_t errstr_size)
+/* The group's committed offsets of partitions 0..n-1 of topic into out[] (-1
+ * where it has none), with the Admin API (ListConsumerGroupOffsets). */
+static hp_err group_committed(rd_kafka_t *rk, const char *group, const char *topic, int n,
+                              int64_t *out, char *errstr, size_t errstr_size)
 {
     char what[300];
     snprintf(what, sizeof what, "committed offsets of group %s", group);
@@ -195,6 +199,30 @@ hp_err ctl_kafka_committed(rd_kafka_t *rk, const char *group, const char *topic,
     }
     rd_kafka_queue_destroy(q);
     return rc;
+}
+
+hp_err ctl_kafka_group_offsets(rd_kafka_t *rk, const char *group, const char *topic,
+                               ctl_kafka_offsets *out, char *errstr, size_t errstr_size)
+{
+    *out = (ctl_kafka_offsets){0};
+    hp_err rc = topic_partitions(rk, topic, &out->n, errstr, errstr_size);
+    if (rc != HP_OK)
+        return rc;
+    out->lo = hp_xcalloc((size_t)out->n, sizeof *out->lo);
+    out->hi = hp_xcalloc((size_t)out->n, sizeof *out->hi);
+    out->committed = hp_xcalloc((size_t)out->n, sizeof *out->committed);
+    rc = topic_watermarks(rk, topic, out->n, out->lo, out->hi, errstr, errstr_size);
+    if (rc == HP_OK)
+        rc = group_committed(rk, group, topic, out->n, out->committed, errstr, errstr_size);
+    return rc;
+}
+
+void ctl_kafka_offsets_deinit(ctl_kafka_offsets *o)
+{
+    free(o->lo);
+    free(o->hi);
+    free(o->committed);
+    *o = (ctl_kafka_offsets){0};
 }
 
 /* Appends ", client@host" (no comma first) to out. */

@@ -34,14 +34,6 @@ rd_kafka_t *ctl_kafka_consumer(const hp_config *cfg, const char *group, char *er
 
 void ctl_kafka_destroy(rd_kafka_t *rk);
 
-/* The partition count of topic into *n. HP_ERR_INVALID if the topic does not exist. */
-hp_err ctl_kafka_partitions(rd_kafka_t *rk, const char *topic, int *n, char *errstr,
-                            size_t errstr_size) HP_WARN_UNUSED;
-
-/* lo[p] and hi[p] (earliest and end offsets) of partitions 0..n-1. */
-hp_err ctl_kafka_watermarks(rd_kafka_t *rk, const char *topic, int n, int64_t *lo, int64_t *hi,
-                            char *errstr, size_t errstr_size) HP_WARN_UNUSED;
-
 /*
  * The offsets of the first records at or after ts_ms in partitions 0..n-1
  * into out[] (a partition without such a record gets its end offset, hi[p]).
@@ -50,12 +42,23 @@ hp_err ctl_kafka_offsets_for_time(rd_kafka_t *rk, const char *topic, int n, int6
                                   const int64_t *hi, int64_t *out, char *errstr,
                                   size_t errstr_size) HP_WARN_UNUSED;
 
+/* A topic's partitions as a group stands on them. */
+typedef struct ctl_kafka_offsets {
+    int n;              /* partitions 0..n-1 */
+    int64_t *lo, *hi;   /* earliest and end offsets */
+    int64_t *committed; /* the group's committed offsets (-1: none) */
+} ctl_kafka_offsets;
+
 /*
- * The group's committed offsets of partitions 0..n-1 of topic into out[]
- * (-1 where it has none), with the Admin API (ListConsumerGroupOffsets).
+ * Fills *out: topic's partition count (HP_ERR_INVALID if the topic does not
+ * exist), their watermarks, and group's committed offsets (Admin API,
+ * ListConsumerGroupOffsets). The caller frees *out with
+ * ctl_kafka_offsets_deinit() whatever is returned.
  */
-hp_err ctl_kafka_committed(rd_kafka_t *rk, const char *group, const char *topic, int n,
-                           int64_t *out, char *errstr, size_t errstr_size) HP_WARN_UNUSED;
+hp_err ctl_kafka_group_offsets(rd_kafka_t *rk, const char *group, const char *topic,
+                               ctl_kafka_offsets *out, char *errstr,
+                               size_t errstr_size) HP_WARN_UNUSED;
+void ctl_kafka_offsets_deinit(ctl_kafka_offsets *o);
 
 /*
  * The group's active members (DescribeConsumerGroups): their count into

@@ -21,22 +21,14 @@ int ctl_cmd_lag(const ctl_ctx *ctx)
     const char *group = ctx->args->group ? ctx->args->group : ctx->cfg->worker.group_id;
     const char *topic = ctx->args->topic ? ctx->args->topic : ctx->cfg->kafka.topic;
     char errstr[1024];
-    int n = 0, code = CTL_EXIT_FAILURE;
-    int64_t *lo = NULL, *hi = NULL, *committed = NULL;
+    int code = CTL_EXIT_FAILURE;
+    ctl_kafka_offsets o = {0};
     rd_kafka_t *rk = ctl_kafka_consumer(ctx->cfg, NULL, errstr, sizeof errstr);
     if (!rk) {
         ctl_error(ctx, "%s", errstr);
         return CTL_EXIT_USAGE;
     }
-    hp_err rc = ctl_kafka_partitions(rk, topic, &n, errstr, sizeof errstr);
-    if (rc == HP_OK) {
-        lo = hp_xcalloc((size_t)n, sizeof *lo);
-        hi = hp_xcalloc((size_t)n, sizeof *hi);
-        committed = hp_xcalloc((size_t)n, sizeof *committed);
-        rc = ctl_kafka_watermarks(rk, topic, n, lo, hi, errstr, sizeof errstr);
-    }
-    if (rc == HP_OK)
-        rc = ctl_kafka_committed(rk, group, topic, n, committed, errstr, sizeof errstr);
+    hp_err rc = ctl_kafka_group_offsets(rk, group, topic, &o, errstr, sizeof errstr);
     if (rc != HP_OK) {
         ctl_error(ctx, "%s", errstr);
         code = rc == HP_ERR_INVALID ? CTL_EXIT_USAGE : CTL_EXIT_FAILURE;
@@ -48,21 +40,21 @@ int ctl_cmd_lag(const ctl_ctx *ctx)
     ctl_table t;
     static const char *const titles[] = {">PARTITION", ">COMMITTED", ">END", ">LAG", NULL};
     ctl_table_init(&t, titles);
-    for (int p = 0; p < n; p++) {
-        int64_t from = committed[p] >= 0 ? committed[p] : lo[p];
-        int64_t lag = hi[p] > from ? hi[p] - from : 0;
+    for (int p = 0; p < o.n; p++) {
+        int64_t from = o.committed[p] >= 0 ? o.committed[p] : o.lo[p];
+        int64_t lag = o.hi[p] > from ? o.hi[p] - from : 0;
         total += lag;
         char cp[16], cc[24], ce[24], cl[24];
         snprintf(cp, sizeof cp, "%d", p);
-        snprintf(cc, sizeof cc, committed[p] >= 0 ? "%" PRId64 : "-", committed[p]);
-        snprintf(ce, sizeof ce, "%" PRId64, hi[p]);
+        snprintf(cc, sizeof cc, o.committed[p] >= 0 ? "%" PRId64 : "-", o.committed[p]);
+        snprintf(ce, sizeof ce, "%" PRId64, o.hi[p]);
         snprintf(cl, sizeof cl, "%" PRId64, lag);
         const char *row[] = {cp, cc, ce, cl};
         ctl_table_row(&t, row);
         json_array_append_new(
             parts, json_pack("{s:i, s:o, s:I, s:I}", "partition", p, "committed",
-                             committed[p] >= 0 ? json_integer(committed[p]) : json_null(), "end",
-                             (json_int_t)hi[p], "lag", (json_int_t)lag));
+                             o.committed[p] >= 0 ? json_integer(o.committed[p]) : json_null(),
+                             "end", (json_int_t)o.hi[p], "lag", (json_int_t)lag));
     }
     if (ctx->args->json) {
         ctl_print_json(ctx, json_pack("{s:s, s:s, s:o, s:I}", "group", group, "topic", topic,
@@ -76,9 +68,7 @@ int ctl_cmd_lag(const ctl_ctx *ctx)
     ctl_table_deinit(&t);
     code = CTL_EXIT_OK;
 out:
-    free(lo);
-    free(hi);
-    free(committed);
+    ctl_kafka_offsets_deinit(&o);
     ctl_kafka_destroy(rk);
     return code;
 }

@@ -121,26 +121,18 @@ int ctl_cmd_replay(const ctl_ctx *ctx)
     const char *group = a->group ? a->group : ctx->cfg->worker.group_id;
     const char *topic = a->topic ? a->topic : ctx->cfg->kafka.topic;
     char errstr[1024], who[1024];
-    int n = 0, code = CTL_EXIT_FAILURE;
+    int code = CTL_EXIT_FAILURE;
     size_t members = 0;
-    int64_t *lo = NULL, *hi = NULL, *old = NULL, *target = NULL;
+    ctl_kafka_offsets o = {0};
+    int64_t *target = NULL;
     rd_kafka_t *rk = ctl_kafka_consumer(ctx->cfg, NULL, errstr, sizeof errstr);
     if (!rk) {
         ctl_error(ctx, "%s", errstr);
         return CTL_EXIT_USAGE;
     }
-    hp_err rc = ctl_kafka_partitions(rk, topic, &n, errstr, sizeof errstr);
-    if (rc == HP_OK) {
-        lo = hp_xcalloc((size_t)n, sizeof *lo);
-        hi = hp_xcalloc((size_t)n, sizeof *hi);
-        old = hp_xcalloc((size_t)n, sizeof *old);
-        target = hp_xcalloc((size_t)n, sizeof *target);
+    hp_err rc = ctl_kafka_group_offsets(rk, group, topic, &o, errstr, sizeof errstr);
+    if (rc == HP_OK)
         rc = ctl_kafka_group_members(rk, group, &members, who, sizeof who, errstr, sizeof errstr);
-    }
-    if (rc == HP_OK)
-        rc = ctl_kafka_watermarks(rk, topic, n, lo, hi, errstr, sizeof errstr);
-    if (rc == HP_OK)
-        rc = ctl_kafka_committed(rk, group, topic, n, old, errstr, sizeof errstr);
     if (rc != HP_OK) {
         ctl_error(ctx, "%s", errstr);
         code = rc == HP_ERR_INVALID ? CTL_EXIT_USAGE : CTL_EXIT_FAILURE;
@@ -153,14 +145,15 @@ int ctl_cmd_replay(const ctl_ctx *ctx)
                   group, members, members == 1 ? "" : "s", who);
         goto out;
     }
-    code = targets(ctx, rk, topic, n, lo, hi, target);
+    target = hp_xcalloc((size_t)o.n, sizeof *target);
+    code = targets(ctx, rk, topic, o.n, o.lo, o.hi, target);
     if (code != CTL_EXIT_OK)
         goto out;
     if (!a->dry_run) {
-        int64_t *change = hp_xcalloc((size_t)n, sizeof *change);
-        for (int p = 0; p < n; p++)
-            change[p] = target[p] >= 0 && target[p] != old[p] ? target[p] : -1;
-        rc = ctl_kafka_alter_committed(rk, group, topic, n, change, errstr, sizeof errstr);
+        int64_t *change = hp_xcalloc((size_t)o.n, sizeof *change);
+        for (int p = 0; p < o.n; p++)
+            change[p] = target[p] >= 0 && target[p] != o.committed[p] ? target[p] : -1;
+        rc = ctl_kafka_alter_committed(rk, group, topic, o.n, change, errstr, sizeof errstr);
         free(change);
         if (rc != HP_OK) {
             ctl_error(ctx,
@@ -171,16 +164,14 @@ int ctl_cmd_replay(const ctl_ctx *ctx)
             goto out;
         }
     }
-    print_result(ctx, group, topic, n, old, target, !a->dry_run);
+    print_result(ctx, group, topic, o.n, o.committed, target, !a->dry_run);
     if (members > 0)
         fprintf(ctx->err,
                 "hookpipectl replay: note: group %s has %zu active member%s (%s); the replay "
                 "itself is refused until they stop\n",
                 group, members, members == 1 ? "" : "s", who);
 out:
-    free(lo);
-    free(hi);
-    free(old);
+    ctl_kafka_offsets_deinit(&o);
     free(target);
     ctl_kafka_destroy(rk);
     return code;
