@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h> /* close */
+#include <unistd.h> /* close, sysconf */
 
 /* Largest configuration file accepted. */
 #define HP_CONFIG_FILE_MAX (4 * 1024 * 1024)
@@ -127,6 +127,39 @@ out:
     return rc;
 }
 
+/* The largest max_buffered_bytes: 1 TiB. */
+#define MAX_BUFFERED ((size_t)1 << 40)
+
+/* Physical memory in bytes, or 0 when the system does not say. */
+static size_t physical_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (size_t)pages * (size_t)page : 0;
+}
+
+/*
+ * Fills in the buffered-bytes caps left at 0: in all, 1/16 of the machine's
+ * memory, between 64 MiB and 1 GiB; per client address, 1/8 of that. Each is
+ * at least one largest body, so a single honest request always fits.
+ */
+static void size_buffers(hp_gateway_config *gw)
+{
+    if (gw->max_buffered_bytes == 0) {
+        size_t m = physical_memory() / 16;
+        gw->max_buffered_bytes = m < ((size_t)64 << 20)   ? (size_t)64 << 20
+                                 : m > ((size_t)1 << 30) ? (size_t)1 << 30
+                                                         : m;
+    }
+    if (gw->max_buffered_bytes_per_client == 0)
+        gw->max_buffered_bytes_per_client = gw->max_buffered_bytes / 8;
+    if (gw->max_buffered_bytes < gw->max_body_bytes)
+        gw->max_buffered_bytes = gw->max_body_bytes;
+    if (gw->max_buffered_bytes_per_client < gw->max_body_bytes)
+        gw->max_buffered_bytes_per_client = gw->max_body_bytes;
+    if (gw->max_buffered_bytes_per_client > gw->max_buffered_bytes)
+        gw->max_buffered_bytes_per_client = gw->max_buffered_bytes;
+}
+
 static hp_err read_gateway(hp_cfg_reader *rd, const json_t *root, hp_gateway_config *gw)
 {
     static const char *const keys[] = {"listen",
@@ -141,6 +174,13 @@ static hp_err read_gateway(hp_cfg_reader *rd, const json_t *root, hp_gateway_con
                                        "max_connections",
                                        "max_connections_per_ip",
                                        "instance_id",
+                                       "header_timeout_s",
+                                       "body_timeout_s",
+                                       "body_min_bytes_per_s",
+                                       "max_buffered_bytes",
+                                       "max_buffered_bytes_per_client",
+                                       "unverified_rate_limit",
+                                       "refusal_log_interval_s",
                                        NULL};
     json_t *obj;
     int max_body = (int)gw->max_body_bytes;
@@ -168,7 +208,20 @@ static hp_err read_gateway(hp_cfg_reader *rd, const json_t *root, hp_gateway_con
             HP_OK ||
         (rc = hp_cfg_read_int(rd, obj, "max_connections_per_ip", 0, 1000000,
                               &gw->max_connections_per_ip)) != HP_OK ||
-        (rc = hp_cfg_read_string(rd, obj, "instance_id", &gw->instance_id)) != HP_OK)
+        (rc = hp_cfg_read_string(rd, obj, "instance_id", &gw->instance_id)) != HP_OK ||
+        (rc = hp_cfg_read_int(rd, obj, "header_timeout_s", 1, 3600, &gw->header_timeout_s)) !=
+            HP_OK ||
+        (rc = hp_cfg_read_int(rd, obj, "body_timeout_s", 1, 3600, &gw->body_timeout_s)) != HP_OK ||
+        (rc = hp_cfg_read_int(rd, obj, "body_min_bytes_per_s", 1, 1073741824,
+                              &gw->body_min_bytes_per_s)) != HP_OK ||
+        (rc = hp_cfg_read_size(rd, obj, "max_buffered_bytes", 0, MAX_BUFFERED,
+                               &gw->max_buffered_bytes)) != HP_OK ||
+        (rc = hp_cfg_read_size(rd, obj, "max_buffered_bytes_per_client", 0, MAX_BUFFERED,
+                               &gw->max_buffered_bytes_per_client)) != HP_OK ||
+        (rc = hp_cfg_read_rate_limit(rd, obj, "unverified_rate_limit",
+                                     &gw->unverified_rate_limit)) != HP_OK ||
+        (rc = hp_cfg_read_int(rd, obj, "refusal_log_interval_s", 1, 3600,
+                              &gw->refusal_log_interval_s)) != HP_OK)
         goto out;
     gw->max_body_bytes = (size_t)max_body;
     /* The instance id goes into a Kafka header and log lines: keep it plain. */
@@ -261,7 +314,7 @@ out:
 
 static hp_err read_postgres(hp_cfg_reader *rd, const json_t *root, hp_postgres_config *pg)
 {
-    static const char *const keys[] = {"dsn", NULL};
+    static const char *const keys[] = {"dsn", "statement_timeout_ms", "connect_timeout_s", NULL};
     json_t *obj;
     hp_err rc = hp_cfg_read_object(rd, root, "postgres", &obj);
 
@@ -269,7 +322,11 @@ static hp_err read_postgres(hp_cfg_reader *rd, const json_t *root, hp_postgres_c
         return rc;
     size_t mark = hp_cfg_enter(rd, "postgres");
     if ((rc = hp_cfg_check_keys(rd, obj, keys)) != HP_OK ||
-        (rc = hp_cfg_read_string(rd, obj, "dsn", &pg->dsn)) != HP_OK)
+        (rc = hp_cfg_read_string(rd, obj, "dsn", &pg->dsn)) != HP_OK ||
+        (rc = hp_cfg_read_int(rd, obj, "statement_timeout_ms", 100, 3600000,
+                              &pg->statement_timeout_ms)) != HP_OK ||
+        (rc = hp_cfg_read_int(rd, obj, "connect_timeout_s", 1, 300, &pg->connect_timeout_s)) !=
+            HP_OK)
         goto out;
     rc = check_nonempty(rd, "dsn", pg->dsn);
 out:
@@ -287,6 +344,7 @@ static hp_err read_worker(hp_cfg_reader *rd, const json_t *root, hp_worker_confi
                                        "max_attempts",
                                        "lanes",
                                        "admin_listen",
+                                       "stall_timeout_s",
                                        NULL};
     json_t *obj;
     hp_err rc = hp_cfg_read_object(rd, root, "worker", &obj);
@@ -303,6 +361,8 @@ static hp_err read_worker(hp_cfg_reader *rd, const json_t *root, hp_worker_confi
         (rc = hp_cfg_read_int(rd, obj, "retry_max_ms", 1, 3600000, &wk->retry_max_ms)) != HP_OK ||
         (rc = hp_cfg_read_int(rd, obj, "max_attempts", 0, 1000000, &wk->max_attempts)) != HP_OK ||
         (rc = hp_cfg_read_int(rd, obj, "lanes", 1, 64, &wk->lanes)) != HP_OK ||
+        (rc = hp_cfg_read_int(rd, obj, "stall_timeout_s", 10, 86400, &wk->stall_timeout_s)) !=
+            HP_OK ||
         (rc = hp_cfg_read_string(rd, obj, "admin_listen", &wk->admin_listen)) != HP_OK ||
         (rc = check_listen(rd, "admin_listen", wk->admin_listen)) != HP_OK)
         goto out;
@@ -398,6 +458,14 @@ static void set_defaults(hp_config *cfg)
     cfg->gateway.connection_timeout_s = 10;
     cfg->gateway.max_connections = 10000;
     cfg->gateway.max_connections_per_ip = 1024;
+    cfg->gateway.header_timeout_s = 10;
+    cfg->gateway.body_timeout_s = 10;
+    cfg->gateway.body_min_bytes_per_s = 16384;
+    cfg->gateway.unverified_rate_limit.per_second = 10;
+    cfg->gateway.unverified_rate_limit.burst = 20;
+    cfg->gateway.refusal_log_interval_s = 10;
+    cfg->postgres.statement_timeout_ms = 10000;
+    cfg->postgres.connect_timeout_s = 5;
     cfg->kafka.topic = hp_xstrdup("webhooks.raw");
     cfg->kafka.dlq_topic = hp_xstrdup("webhooks.dlq");
     cfg->worker.group_id = hp_xstrdup("hookpipe-worker");
@@ -406,6 +474,7 @@ static void set_defaults(hp_config *cfg)
     cfg->worker.retry_initial_ms = 100;
     cfg->worker.retry_max_ms = 30000;
     cfg->worker.lanes = 1;
+    cfg->worker.stall_timeout_s = 300;
     cfg->worker.admin_listen = hp_xstrdup("127.0.0.1:9091");
     cfg->log.level = HP_LOG_INFO;
 }
@@ -475,6 +544,7 @@ static hp_err load_buffer(hp_config *cfg, const char *data, size_t len, const ch
         (rc = hp_cfg_read_sources(&rd, root, cfg)) != HP_OK ||
         (rc = apply_overrides(&rd, cfg)) != HP_OK)
         goto out;
+    size_buffers(&cfg->gateway);
 out:
     scrub_strings(root);
     json_decref(root);

@@ -29,6 +29,11 @@ typedef struct hp_tls_config {
     char *key_file;  /* PEM path, readable when the config was loaded */
 } hp_tls_config;
 
+typedef struct hp_rate_limit {
+    double per_second; /* 0 = not limited; else 0 < per_second <= 1e6 */
+    int burst;         /* default ceil(per_second); 1..10000000 */
+} hp_rate_limit;
+
 typedef struct hp_gateway_config {
     char *listen;               /* "host:port", default "0.0.0.0:8080" */
     char *admin_listen;         /* default "127.0.0.1:9090" */
@@ -43,6 +48,21 @@ typedef struct hp_gateway_config {
     int max_connections;        /* default 10000; 1..1000000 */
     int max_connections_per_ip; /* default 1024; 0 = unlimited; 0..1000000 */
     char *instance_id;          /* NULL = the gateway uses "hostname:pid" */
+    /* Whole-request deadlines (slowloris): the request line and headers
+     * within header_timeout_s of the connection's first byte; the body within
+     * body_timeout_s + its length / body_min_bytes_per_s. */
+    int header_timeout_s;     /* default 10; 1..3600 */
+    int body_timeout_s;       /* default 10; 1..3600 */
+    int body_min_bytes_per_s; /* default 16384; 1..1073741824 */
+    /* Request bytes held in memory at once, in all and per client address;
+     * a new body beyond either gets 503 + Retry-After. Filled in at load:
+     * 0 in the file = sized for the machine (docs/configuration.md). */
+    size_t max_buffered_bytes;
+    size_t max_buffered_bytes_per_client;
+    /* Failed verifications per client address (429 for that address only);
+     * verified requests never spend it. */
+    hp_rate_limit unverified_rate_limit;
+    int refusal_log_interval_s; /* refusals are logged as counts per interval; default 10 */
 } hp_gateway_config;
 
 /* One librdkafka property, passed on unchecked (librdkafka validates names). */
@@ -61,6 +81,9 @@ typedef struct hp_kafka_config {
 
 typedef struct hp_postgres_config {
     char *dsn; /* NULL if not set; a secret (may hold a password): never log it */
+    int statement_timeout_ms; /* server-side, per statement; the worker gives up on a silent
+                                 server after this plus a margin; default 10000; 100..3600000 */
+    int connect_timeout_s;    /* default 5; 1..300 */
 } hp_postgres_config;
 
 typedef struct hp_worker_config {
@@ -71,6 +94,8 @@ typedef struct hp_worker_config {
     int retry_max_ms;     /* default 30000; retry_initial_ms..3600000 */
     int max_attempts;     /* 0 (default) = retry transient failures forever, else DLQ after N */
     int lanes;            /* default 1; 1..64 consumer-group members in the process */
+    int stall_timeout_s;  /* records wait and no offset moved this long: not ready;
+                             default 300; 10..86400 */
     char *admin_listen;   /* default "127.0.0.1:9091" */
 } hp_worker_config;
 
@@ -146,11 +171,6 @@ typedef struct hp_extractor {
 } hp_extractor;
 
 typedef enum { HP_HANDLER_STORE, HP_HANDLER_ENTITY, HP_HANDLER_LIVEKIT } hp_handler;
-
-typedef struct hp_rate_limit {
-    double per_second; /* 0 = not limited; else 0 < per_second <= 1e6 */
-    int burst;         /* default ceil(per_second); 1..10000000 */
-} hp_rate_limit;
 
 typedef struct hp_source {
     char *name; /* [a-z0-9_.-]{1,64}, unique, neither "." nor ".." */

@@ -66,6 +66,13 @@ hp_err hp_cfg_read_array(hp_cfg_reader *rd, const json_t *obj, const char *key, 
 hp_err hp_cfg_read_string(hp_cfg_reader *rd, const json_t *obj, const char *key, char **out);
 hp_err hp_cfg_read_int(hp_cfg_reader *rd, const json_t *obj, const char *key, int min, int max,
                        int *out);
+/* Like hp_cfg_read_int, for sizes in bytes (the whole int64 range of JSON). */
+hp_err hp_cfg_read_size(hp_cfg_reader *rd, const json_t *obj, const char *key, size_t min,
+                        size_t max, size_t *out);
+/* A {"per_second", "burst"} object at key, if present (per_second required
+ * in it, > 0 and <= 1e6; burst defaults to ceil(per_second)). */
+hp_err hp_cfg_read_rate_limit(hp_cfg_reader *rd, const json_t *obj, const char *key,
+                              hp_rate_limit *rl);
 hp_err hp_cfg_read_bool(hp_cfg_reader *rd, const json_t *obj, const char *key, bool *out);
 /* An array of CIDR ranges; *out is replaced by a new array (freed with free()). */
 hp_err hp_cfg_read_cidrs(hp_cfg_reader *rd, const json_t *obj, const char *key, hp_cidr **out,

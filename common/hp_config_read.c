@@ -186,6 +186,21 @@ hp_err hp_cfg_read_int(hp_cfg_reader *rd, const json_t *obj, const char *key, in
     return HP_OK;
 }
 
+hp_err hp_cfg_read_size(hp_cfg_reader *rd, const json_t *obj, const char *key, size_t min,
+                        size_t max, size_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (!v)
+        return HP_OK;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        (unsigned long long)json_integer_value(v) < min ||
+        (unsigned long long)json_integer_value(v) > max)
+        return hp_cfg_fail_key(rd, key, "must be an integer between %zu and %zu", min, max);
+    *out = (size_t)json_integer_value(v);
+    return HP_OK;
+}
+
 hp_err hp_cfg_read_bool(hp_cfg_reader *rd, const json_t *obj, const char *key, bool *out)
 {
     json_t *v = json_object_get(obj, key);
@@ -383,4 +398,35 @@ const char *hp_cfg_strerror(int errnum, char *buf, size_t bufsz)
     if (strerror_r(errnum, buf, bufsz) != 0)
         (void)snprintf(buf, bufsz, "error %d", errnum);
     return buf;
+}
+
+hp_err hp_cfg_read_rate_limit(hp_cfg_reader *rd, const json_t *obj_in, const char *key,
+                               hp_rate_limit *rl)
+{
+    static const char *const keys[] = {"per_second", "burst", NULL};
+    json_t *obj;
+    const json_t *ps;
+    hp_err rc = hp_cfg_read_object(rd, obj_in, key, &obj);
+
+    if (rc != HP_OK || !obj)
+        return rc;
+    size_t mark = hp_cfg_enter(rd, key);
+    if ((rc = hp_cfg_check_keys(rd, obj, keys)) != HP_OK)
+        goto out;
+    ps = json_object_get(obj, "per_second");
+    if (!ps || !json_is_number(ps) || !(json_number_value(ps) > 0) || json_number_value(ps) > 1e6) {
+        rc = hp_cfg_fail_key(rd, "per_second",
+                             ps ? "must be a number greater than 0 and at most 1000000"
+                                : "required: a number greater than 0 and at most 1000000");
+        goto out;
+    }
+    rl->per_second = json_number_value(ps);
+    /* By default a client may spend one second's worth at once. */
+    rl->burst = (int)rl->per_second;
+    if (rl->burst < rl->per_second)
+        rl->burst++;
+    rc = hp_cfg_read_int(rd, obj, "burst", 1, 10000000, &rl->burst);
+out:
+    hp_cfg_leave(rd, mark);
+    return rc;
 }

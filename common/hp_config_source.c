@@ -199,36 +199,6 @@ static hp_err read_handler(hp_cfg_reader *rd, const json_t *obj, hp_handler *han
     return rc;
 }
 
-static hp_err read_rate_limit(hp_cfg_reader *rd, const json_t *src_obj, hp_rate_limit *rl)
-{
-    static const char *const keys[] = {"per_second", "burst", NULL};
-    json_t *obj;
-    const json_t *ps;
-    hp_err rc = hp_cfg_read_object(rd, src_obj, "rate_limit", &obj);
-
-    if (rc != HP_OK || !obj)
-        return rc;
-    size_t mark = hp_cfg_enter(rd, "rate_limit");
-    if ((rc = hp_cfg_check_keys(rd, obj, keys)) != HP_OK)
-        goto out;
-    ps = json_object_get(obj, "per_second");
-    if (!ps || !json_is_number(ps) || !(json_number_value(ps) > 0) || json_number_value(ps) > 1e6) {
-        rc = hp_cfg_fail_key(rd, "per_second",
-                             ps ? "must be a number greater than 0 and at most 1000000"
-                                : "required: a number greater than 0 and at most 1000000");
-        goto out;
-    }
-    rl->per_second = json_number_value(ps);
-    /* By default a client may spend one second's worth at once. */
-    rl->burst = (int)rl->per_second;
-    if (rl->burst < rl->per_second)
-        rl->burst++;
-    rc = hp_cfg_read_int(rd, obj, "burst", 1, 10000000, &rl->burst);
-out:
-    hp_cfg_leave(rd, mark);
-    return rc;
-}
-
 /* ---- a source ---- */
 
 static void set_source_defaults(hp_source *src)
@@ -268,7 +238,7 @@ static hp_err read_source(hp_cfg_reader *rd, json_t *obj, hp_source *src)
         (rc = read_handler(rd, obj, &src->handler)) != HP_OK ||
         (rc = hp_cfg_read_cidrs(rd, obj, "allow_ips", &src->allow_ips, &src->nallow_ips)) !=
             HP_OK ||
-        (rc = read_rate_limit(rd, obj, &src->rate_limit)) != HP_OK)
+        (rc = hp_cfg_read_rate_limit(rd, obj, "rate_limit", &src->rate_limit)) != HP_OK)
         return rc;
     /* Filtering on a type the source never extracts would drop every event. */
     if (src->event_type.kind == HP_EXTRACT_NONE && !hp_source_accepts_event(src, NULL))

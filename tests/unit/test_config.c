@@ -132,11 +132,23 @@ START_TEST(test_defaults)
     ck_assert_int_eq(cfg.gateway.max_connections, 10000);
     ck_assert_int_eq(cfg.gateway.max_connections_per_ip, 1024);
     ck_assert_ptr_null(cfg.gateway.instance_id);
+    ck_assert_int_eq(cfg.gateway.header_timeout_s, 10);
+    ck_assert_int_eq(cfg.gateway.body_timeout_s, 10);
+    ck_assert_int_eq(cfg.gateway.body_min_bytes_per_s, 16384);
+    /* Sized for the machine: between 64 MiB and 1 GiB, an eighth per client. */
+    ck_assert_uint_ge(cfg.gateway.max_buffered_bytes, (size_t)64 << 20);
+    ck_assert_uint_le(cfg.gateway.max_buffered_bytes, (size_t)1 << 30);
+    ck_assert_uint_eq(cfg.gateway.max_buffered_bytes_per_client, cfg.gateway.max_buffered_bytes / 8);
+    ck_assert(cfg.gateway.unverified_rate_limit.per_second == 10);
+    ck_assert_int_eq(cfg.gateway.unverified_rate_limit.burst, 20);
+    ck_assert_int_eq(cfg.gateway.refusal_log_interval_s, 10);
     ck_assert_ptr_null(cfg.kafka.brokers);
     ck_assert_str_eq(cfg.kafka.topic, "webhooks.raw");
     ck_assert_str_eq(cfg.kafka.dlq_topic, "webhooks.dlq");
     ck_assert_uint_eq(cfg.kafka.nproperties, 0);
     ck_assert_ptr_null(cfg.postgres.dsn);
+    ck_assert_int_eq(cfg.postgres.statement_timeout_ms, 10000);
+    ck_assert_int_eq(cfg.postgres.connect_timeout_s, 5);
     ck_assert_str_eq(cfg.worker.group_id, "hookpipe-worker");
     ck_assert_int_eq(cfg.worker.batch_max, 500);
     ck_assert_int_eq(cfg.worker.batch_wait_ms, 20);
@@ -144,6 +156,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(cfg.worker.retry_max_ms, 30000);
     ck_assert_int_eq(cfg.worker.max_attempts, 0);
     ck_assert_int_eq(cfg.worker.lanes, 1);
+    ck_assert_int_eq(cfg.worker.stall_timeout_s, 300);
     ck_assert_str_eq(cfg.worker.admin_listen, "127.0.0.1:9091");
     ck_assert_int_eq(cfg.log.level, HP_LOG_INFO);
     ck_assert_uint_eq(cfg.nsources, 0);
@@ -325,6 +338,27 @@ static const struct {
      "gateway.max_connections: must be an integer between 1 and 1000000"},
     {"{'gateway': {'max_connections_per_ip': -1}}",
      "gateway.max_connections_per_ip: must be an integer between 0 and 1000000"},
+    {"{'gateway': {'header_timeout_s': 0}}",
+     "gateway.header_timeout_s: must be an integer between 1 and 3600"},
+    {"{'gateway': {'body_timeout_s': 3601}}",
+     "gateway.body_timeout_s: must be an integer between 1 and 3600"},
+    {"{'gateway': {'body_min_bytes_per_s': 0}}",
+     "gateway.body_min_bytes_per_s: must be an integer between 1 and 1073741824"},
+    {"{'gateway': {'max_buffered_bytes': -1}}",
+     "gateway.max_buffered_bytes: must be an integer between 0 and 1099511627776"},
+    {"{'gateway': {'max_buffered_bytes_per_client': 1099511627777}}",
+     "gateway.max_buffered_bytes_per_client: must be an integer between 0 and 1099511627776"},
+    {"{'gateway': {'unverified_rate_limit': {'per_second': 0}}}",
+     "gateway.unverified_rate_limit.per_second: must be a number greater than 0 and at most "
+     "1000000"},
+    {"{'gateway': {'refusal_log_interval_s': 0}}",
+     "gateway.refusal_log_interval_s: must be an integer between 1 and 3600"},
+    {"{'postgres': {'statement_timeout_ms': 99}}",
+     "postgres.statement_timeout_ms: must be an integer between 100 and 3600000"},
+    {"{'postgres': {'connect_timeout_s': 0}}",
+     "postgres.connect_timeout_s: must be an integer between 1 and 300"},
+    {"{'worker': {'stall_timeout_s': 9}}",
+     "worker.stall_timeout_s: must be an integer between 10 and 86400"},
     {"{'worker': {'batch_max': 0}}", "worker.batch_max: must be an integer between 1 and 10000"},
     {"{'worker': {'lanes': 0}}", "worker.lanes: must be an integer between 1 and 64"},
     {"{'worker': {'lanes': 65}}", "worker.lanes: must be an integer between 1 and 64"},
@@ -385,6 +419,27 @@ START_TEST(test_range_limits_accepted)
     ck_assert_int_eq(cfg.worker.max_attempts, 7);
     ck_assert_int_eq(cfg.worker.lanes, 64);
     ck_assert_str_eq(cfg.worker.group_id, "g1");
+}
+END_TEST
+
+START_TEST(test_buffered_bytes)
+{
+    /* Explicit caps are kept; never below one largest body; the share never above the whole. */
+    load_ok("{'gateway': {'max_buffered_bytes': 50000000, 'max_buffered_bytes_per_client': "
+            "2000000, 'unverified_rate_limit': {'per_second': 2.5, 'burst': 7}}}");
+    ck_assert_uint_eq(cfg.gateway.max_buffered_bytes, 50000000);
+    ck_assert_uint_eq(cfg.gateway.max_buffered_bytes_per_client, 2000000);
+    ck_assert(cfg.gateway.unverified_rate_limit.per_second == 2.5);
+    ck_assert_int_eq(cfg.gateway.unverified_rate_limit.burst, 7);
+    hp_config_deinit(&cfg);
+    load_ok("{'gateway': {'max_body_bytes': 3000000, 'max_buffered_bytes': 1000, "
+            "'max_buffered_bytes_per_client': 500}}");
+    ck_assert_uint_eq(cfg.gateway.max_buffered_bytes, 3000000);
+    ck_assert_uint_eq(cfg.gateway.max_buffered_bytes_per_client, 3000000);
+    hp_config_deinit(&cfg);
+    load_ok("{'gateway': {'max_buffered_bytes': 80000000, 'max_buffered_bytes_per_client': "
+            "90000000}}");
+    ck_assert_uint_eq(cfg.gateway.max_buffered_bytes_per_client, 80000000);
 }
 END_TEST
 
@@ -1313,6 +1368,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_wrong_types);
     tcase_add_loop_test(tc, test_ranges, 0, (int)(sizeof range_cases / sizeof range_cases[0]));
     tcase_add_test(tc, test_range_limits_accepted);
+    tcase_add_test(tc, test_buffered_bytes);
     tcase_add_test(tc, test_listen_addresses);
     tcase_add_test(tc, test_parse_hostport);
     tcase_add_test(tc, test_tls);
