@@ -146,7 +146,7 @@ static void size_buffers(hp_gateway_config *gw)
 {
     if (gw->max_buffered_bytes == 0) {
         size_t m = physical_memory() / 16;
-        gw->max_buffered_bytes = m < ((size_t)64 << 20)   ? (size_t)64 << 20
+        gw->max_buffered_bytes = m < ((size_t)64 << 20)  ? (size_t)64 << 20
                                  : m > ((size_t)1 << 30) ? (size_t)1 << 30
                                                          : m;
     }
@@ -336,16 +336,9 @@ out:
 
 static hp_err read_worker(hp_cfg_reader *rd, const json_t *root, hp_worker_config *wk)
 {
-    static const char *const keys[] = {"group_id",
-                                       "batch_max",
-                                       "batch_wait_ms",
-                                       "retry_initial_ms",
-                                       "retry_max_ms",
-                                       "max_attempts",
-                                       "lanes",
-                                       "admin_listen",
-                                       "stall_timeout_s",
-                                       NULL};
+    static const char *const keys[] = {
+        "group_id",     "batch_max", "batch_wait_ms", "retry_initial_ms", "retry_max_ms",
+        "max_attempts", "lanes",     "admin_listen",  "stall_timeout_s",  NULL};
     json_t *obj;
     hp_err rc = hp_cfg_read_object(rd, root, "worker", &obj);
 

@@ -80,7 +80,7 @@ typedef struct hp_kafka_config {
 } hp_kafka_config;
 
 typedef struct hp_postgres_config {
-    char *dsn; /* NULL if not set; a secret (may hold a password): never log it */
+    char *dsn;                /* NULL if not set; a secret (may hold a password): never log it */
     int statement_timeout_ms; /* server-side, per statement; the worker gives up on a silent
                                  server after this plus a margin; default 10000; 100..3600000 */
     int connect_timeout_s;    /* default 5; 1..300 */

@@ -401,7 +401,7 @@ const char *hp_cfg_strerror(int errnum, char *buf, size_t bufsz)
 }
 
 hp_err hp_cfg_read_rate_limit(hp_cfg_reader *rd, const json_t *obj_in, const char *key,
-                               hp_rate_limit *rl)
+                              hp_rate_limit *rl)
 {
     static const char *const keys[] = {"per_second", "burst", NULL};
     json_t *obj;

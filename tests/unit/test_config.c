@@ -138,7 +138,8 @@ START_TEST(test_defaults)
     /* Sized for the machine: between 64 MiB and 1 GiB, an eighth per client. */
     ck_assert_uint_ge(cfg.gateway.max_buffered_bytes, (size_t)64 << 20);
     ck_assert_uint_le(cfg.gateway.max_buffered_bytes, (size_t)1 << 30);
-    ck_assert_uint_eq(cfg.gateway.max_buffered_bytes_per_client, cfg.gateway.max_buffered_bytes / 8);
+    ck_assert_uint_eq(cfg.gateway.max_buffered_bytes_per_client,
+                      cfg.gateway.max_buffered_bytes / 8);
     ck_assert(cfg.gateway.unverified_rate_limit.per_second == 10);
     ck_assert_int_eq(cfg.gateway.unverified_rate_limit.burst, 20);
     ck_assert_int_eq(cfg.gateway.refusal_log_interval_s, 10);
