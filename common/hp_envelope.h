@@ -39,6 +39,18 @@
 /* event_time_ms of an event whose time was not extracted. */
 #define HP_ENVELOPE_NO_TIME INT64_MIN
 
+/*
+ * The longest event id, event type and key an envelope may carry, in bytes.
+ * The worker indexes them (hookpipe_events' primary key, hookpipe_entities'),
+ * and a btree entry over about 2,700 bytes cannot be written: the gateway
+ * refuses longer values (400 naming the field) and the worker parks a record
+ * that carries one anyway (it came around the gateway). A source name is at
+ * most 64 bytes (hp_config).
+ */
+#define HP_ENVELOPE_EVENT_ID_MAX 512
+#define HP_ENVELOPE_EVENT_TYPE_MAX 256
+#define HP_ENVELOPE_KEY_MAX 1024
+
 typedef struct hp_envelope {
     int version;            /* HP_ENVELOPE_VERSION */
     char *source;           /* required */
