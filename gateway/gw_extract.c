@@ -158,6 +158,21 @@ static void raw_deinit(struct raw *raw)
     free(raw->owned);
 }
 
+/* The longest value of each text field: what the worker can index
+ * (hp_envelope.h). Checked here so that such an event is a 400 now, not a
+ * record no database row can hold. */
+static size_t text_max(int which)
+{
+    switch (which) {
+    case EX_ID:
+        return HP_ENVELOPE_EVENT_ID_MAX;
+    case EX_TYPE:
+        return HP_ENVELOPE_EVENT_TYPE_MAX;
+    default:
+        return HP_ENVELOPE_KEY_MAX;
+    }
+}
+
 /* Checks the text of field name, found by extractor which, and gives it
  * to *out (a decoded JSON string moves, anything else is copied). */
 static hp_err take_text(struct ctx *c, const char *name, int which, struct raw *raw, char **out)
@@ -165,9 +180,9 @@ static hp_err take_text(struct ctx *c, const char *name, int which, struct raw *
     char w[320];
     if (memchr(raw->text, '\0', raw->len))
         return fail(c, name, "%s contains a NUL character", where(c->ex[which], w, sizeof w));
-    if (raw->len > GW_EXTRACT_VALUE_MAX)
-        return fail(c, name, "%s is longer than %d bytes", where(c->ex[which], w, sizeof w),
-                    GW_EXTRACT_VALUE_MAX);
+    if (raw->len > text_max(which))
+        return fail(c, name, "%s is %zu bytes long; the longest %s hookpipe accepts is %zu bytes",
+                    where(c->ex[which], w, sizeof w), raw->len, name, text_max(which));
     if (!hp_utf8_valid(raw->text, raw->len))
         return fail(c, name, "%s is not valid UTF-8", where(c->ex[which], w, sizeof w));
     if (raw->owned) {

@@ -11,9 +11,6 @@
 
 #include <stdint.h>
 
-/* Longest id, type or key the gateway accepts (longer: 400). */
-#define GW_EXTRACT_VALUE_MAX 1024
-
 typedef struct gw_extracted {
     char *event_id;        /* never NULL after success */
     char *event_type;      /* NULL when the source extracts none, or the value is absent */
@@ -27,7 +24,9 @@ typedef struct gw_extracted {
  * with *field set to the failing field's name ("event_id", "event_type",
  * "key", "event_time", or "body" when the body is not JSON) and a message
  * in errstr when: the body must be JSON (an object or array) and is not; the
- * event id is absent, empty or longer than GW_EXTRACT_VALUE_MAX; a value is
+ * event id is absent or empty; the event id, type or key is longer than
+ * HP_ENVELOPE_EVENT_ID_MAX, HP_ENVELOPE_EVENT_TYPE_MAX or HP_ENVELOPE_KEY_MAX
+ * bytes (the message says the limit); a value is
  * neither a string nor an integer (integers are taken as their decimal text
  * as written, beyond 64 bits too), holds a NUL, is not UTF-8 (headers), or
  * is too long; an event time is

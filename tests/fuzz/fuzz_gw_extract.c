@@ -10,7 +10,7 @@
  * by its first byte).
  *
  * Beyond "no crash, no leak", it asserts: a success has an event id and a
- * key of 1 to GW_EXTRACT_VALUE_MAX bytes of UTF-8 without NUL, a type that
+ * key of 1 to HP_ENVELOPE_KEY_MAX bytes of UTF-8 without NUL, a type that
  * is absent or the same, a time that is absent or within 1970..9999; a
  * failure names one of the fields, says why in a message that starts with
  * that field, and leaves nothing behind; extraction is deterministic; and
@@ -79,7 +79,7 @@ static const hp_source *pick_source(const gw_headers *hs)
 static void check_text(const char *s, const char *what)
 {
     size_t n = strlen(s);
-    FZ_CHECK(n >= 1 && n <= GW_EXTRACT_VALUE_MAX, "%s: %zu bytes", what, n);
+    FZ_CHECK(n >= 1 && n <= HP_ENVELOPE_KEY_MAX, "%s: %zu bytes", what, n);
     FZ_CHECK(hp_utf8_valid(s, n), "%s: not UTF-8", what);
 }
 

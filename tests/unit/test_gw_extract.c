@@ -195,23 +195,57 @@ START_TEST(test_missing_and_empty_id)
 }
 END_TEST
 
-START_TEST(test_long_id)
+/* A body whose field f holds n bytes of 'a' (and id "x" unless f is "id"). */
+static const char *long_body(const char *f, size_t n)
 {
-    const hp_source *src = source("'event_id': {'json': '/id'}, 'key': {'json': '/k'}");
-    char body[GW_EXTRACT_VALUE_MAX + 64];
-    char v[GW_EXTRACT_VALUE_MAX + 2];
-    memset(v, 'a', sizeof v - 1);
-    v[GW_EXTRACT_VALUE_MAX] = '\0'; /* exactly the limit */
-    snprintf(body, sizeof body, "{'id': '%s'}", v);
-    ok(src, body);
-    ck_assert_uint_eq(strlen(ex.event_id), GW_EXTRACT_VALUE_MAX);
-    v[GW_EXTRACT_VALUE_MAX] = 'a';
-    v[GW_EXTRACT_VALUE_MAX + 1] = '\0'; /* one more */
-    snprintf(body, sizeof body, "{'id': '%s'}", v);
+    static char body[HP_ENVELOPE_KEY_MAX + 128];
+    char v[HP_ENVELOPE_KEY_MAX + 2];
+    ck_assert_uint_le(n, HP_ENVELOPE_KEY_MAX + 1);
+    memset(v, 'a', n);
+    v[n] = '\0';
+    if (strcmp(f, "id") == 0)
+        snprintf(body, sizeof body, "{'id': '%s'}", v);
+    else
+        snprintf(body, sizeof body, "{'id': 'x', '%s': '%s'}", f, v);
+    return body;
+}
+
+START_TEST(test_long_values)
+{
+    const hp_source *src =
+        source("'event_id': {'json': '/id'}, 'event_type': {'json': '/t'}, 'key': {'json': '/k'}");
+    /* At each limit: accepted. */
+    ok(src, long_body("id", HP_ENVELOPE_EVENT_ID_MAX));
+    ck_assert_uint_eq(strlen(ex.event_id), HP_ENVELOPE_EVENT_ID_MAX);
+    ok(src, long_body("t", HP_ENVELOPE_EVENT_TYPE_MAX));
+    ck_assert_uint_eq(strlen(ex.event_type), HP_ENVELOPE_EVENT_TYPE_MAX);
+    ok(src, long_body("k", HP_ENVELOPE_KEY_MAX));
+    ck_assert_uint_eq(strlen(ex.key), HP_ENVELOPE_KEY_MAX);
+    /* One byte more: refused, naming the field and the limit. */
+    ck_assert_str_eq(fails(src, long_body("id", HP_ENVELOPE_EVENT_ID_MAX + 1), "event_id"),
+                     "event_id: the value at \"/id\" is 513 bytes long; the longest event_id "
+                     "hookpipe accepts is 512 bytes");
+    ck_assert_str_eq(fails(src, long_body("t", HP_ENVELOPE_EVENT_TYPE_MAX + 1), "event_type"),
+                     "event_type: the value at \"/t\" is 257 bytes long; the longest event_type "
+                     "hookpipe accepts is 256 bytes");
+    ck_assert_str_eq(fails(src, long_body("k", HP_ENVELOPE_KEY_MAX + 1), "key"),
+                     "key: the value at \"/k\" is 1025 bytes long; the longest key hookpipe "
+                     "accepts is 1024 bytes");
+}
+END_TEST
+
+START_TEST(test_long_integer_id)
+{
+    /* An integer id is its decimal text, and held to the same limit. */
+    const hp_source *src = source("'event_id': {'json': '/id'}");
+    static char body[HP_ENVELOPE_EVENT_ID_MAX + 64];
+    char v[HP_ENVELOPE_EVENT_ID_MAX + 2];
+    memset(v, '7', HP_ENVELOPE_EVENT_ID_MAX + 1);
+    v[HP_ENVELOPE_EVENT_ID_MAX + 1] = '\0';
+    snprintf(body, sizeof body, "{'id': %s}", v);
     ck_assert_str_eq(fails(src, body, "event_id"),
-                     "event_id: the value at \"/id\" is longer than 1024 bytes");
-    snprintf(body, sizeof body, "{'id': 'x', 'k': '%s'}", v);
-    ck_assert_str_eq(fails(src, body, "key"), "key: the value at \"/k\" is longer than 1024 bytes");
+                     "event_id: the value at \"/id\" is 513 bytes long; the longest event_id "
+                     "hookpipe accepts is 512 bytes");
 }
 END_TEST
 
@@ -422,7 +456,8 @@ static Suite *extract_suite(void)
     tcase_add_test(tc, test_header_value_checks);
     tcase_add_test(tc, test_body_sha256);
     tcase_add_test(tc, test_missing_and_empty_id);
-    tcase_add_test(tc, test_long_id);
+    tcase_add_test(tc, test_long_values);
+    tcase_add_test(tc, test_long_integer_id);
     tcase_add_test(tc, test_id_of_wrong_type);
     tcase_add_test(tc, test_nul_in_strings);
     tcase_add_test(tc, test_duplicate_names_allowed);
