@@ -165,6 +165,26 @@ static hp_err decode_mac(hp_verify_encoding enc, const char *s, size_t len, unsi
                             out, HP_SIG_MAC_MAX, outlen);
 }
 
+/* Parses a header value "<prefix><encoded MAC>" into cands (one
+ * candidate, as long as the scheme's MAC). False (bad_format) otherwise. */
+static bool parse_body_mac(const hp_verify_config *vc, const char *val, size_t vlen,
+                           const char *prefix, hp_verify_encoding enc, hp_sig_cands *cands,
+                           hp_sig_outcome *out)
+{
+    size_t n = 0;
+
+    if (!prefix)
+        prefix = "";
+    size_t plen = strlen(prefix);
+    if (vlen < plen || strncmp(val, prefix, plen) != 0)
+        return hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
+    cands->len = vc->scheme == HP_VERIFY_HMAC_SHA1 ? 20 : 32;
+    cands->n = 1;
+    if (decode_mac(enc, val + plen, vlen - plen, cands->sig[0], &n) != HP_OK || n != cands->len)
+        return hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
+    return true;
+}
+
 /* Verifies a header value "<prefix><encoded HMAC(md) of the body>". */
 static void verify_body_mac(const hp_verify_config *vc, const hp_sig_req *req, const char *val,
                             size_t vlen, const char *prefix, hp_verify_encoding enc,
@@ -172,21 +192,9 @@ static void verify_body_mac(const hp_verify_config *vc, const hp_sig_req *req, c
 {
     hp_sig_cands cands;
     hp_sig_part body = {req->body, req->len};
-    size_t n = 0;
 
-    if (!prefix)
-        prefix = "";
-    size_t plen = strlen(prefix);
-    if (vlen < plen || strncmp(val, prefix, plen) != 0) {
-        hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
+    if (!parse_body_mac(vc, val, vlen, prefix, enc, &cands, out))
         return;
-    }
-    cands.len = vc->scheme == HP_VERIFY_HMAC_SHA1 ? 20 : 32;
-    cands.n = 1;
-    if (decode_mac(enc, val + plen, vlen - plen, cands.sig[0], &n) != HP_OK || n != cands.len) {
-        hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
-        return;
-    }
     if (hp_sig_match(vc, scheme_md(vc), &body, 1, &cands))
         hp_sig_succeed(out);
     else
@@ -196,17 +204,57 @@ static void verify_body_mac(const hp_verify_config *vc, const hp_sig_req *req, c
 /* Shopify's classic and events-webhooks names for the same header. */
 static const char *const shopify_headers[] = {"X-Shopify-Hmac-Sha256", "shopify-hmac-sha256"};
 
-static void verify_shopify(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out)
+/* The header of a body MAC (hmac-*, github, shopify) and its prefix and
+ * encoding; false with out set when the request has no usable one. */
+static bool body_mac_header(const hp_verify_config *vc, const hp_sig_req *req, const char **val,
+                            size_t *vlen, const char **prefix, hp_verify_encoding *enc,
+                            hp_sig_outcome *out)
 {
-    const char *val;
-    size_t vlen;
-
-    if (!hp_sig_get_header(req, shopify_headers[0], out, &val, &vlen)) {
-        if (out->result != HP_SIG_MISSING ||
-            !hp_sig_get_header(req, shopify_headers[1], out, &val, &vlen))
-            return;
+    switch (vc->scheme) {
+    case HP_VERIFY_GITHUB:
+        /* X-Hub-Signature (HMAC-SHA1) is deliberately not a fallback. */
+        *prefix = "sha256=";
+        *enc = HP_VERIFY_ENC_HEX;
+        return hp_sig_get_header(req, "X-Hub-Signature-256", out, val, vlen);
+    case HP_VERIFY_SHOPIFY:
+        *prefix = "";
+        *enc = HP_VERIFY_ENC_BASE64;
+        if (hp_sig_get_header(req, shopify_headers[0], out, val, vlen))
+            return true;
+        return out->result == HP_SIG_MISSING &&
+               hp_sig_get_header(req, shopify_headers[1], out, val, vlen);
+    default: /* hmac-sha256, hmac-sha1 */
+        *prefix = vc->prefix;
+        *enc = vc->encoding;
+        return vc->header && hp_sig_get_header(req, vc->header, out, val, vlen);
     }
-    verify_body_mac(vc, req, val, vlen, "", HP_VERIFY_ENC_BASE64, out);
+}
+
+/* hmac-sha256, hmac-sha1, github, shopify: a MAC of the body in one header. */
+static void verify_body_mac_scheme(const hp_verify_config *vc, const hp_sig_req *req,
+                                   hp_sig_outcome *out)
+{
+    const char *val, *prefix;
+    size_t vlen;
+    hp_verify_encoding enc;
+
+    if (body_mac_header(vc, req, &val, &vlen, &prefix, &enc, out))
+        verify_body_mac(vc, req, val, vlen, prefix, enc, out);
+}
+
+/* Checks the body MAC's header of a request and parses it, without the
+ * body: the precheck of hmac-*, github and shopify. */
+static void precheck_body_mac(const hp_verify_config *vc, const hp_sig_req *req,
+                              hp_sig_outcome *out)
+{
+    hp_sig_cands cands;
+    const char *val, *prefix;
+    size_t vlen;
+    hp_verify_encoding enc;
+
+    if (body_mac_header(vc, req, &val, &vlen, &prefix, &enc, out) &&
+        parse_body_mac(vc, val, vlen, prefix, enc, &cands, out))
+        hp_sig_succeed(out);
 }
 
 /*
@@ -256,25 +304,44 @@ static bool credential_matches(const hp_verify_config *vc, const unsigned char *
     return found != 0;
 }
 
+/* Reads and decodes Basic credentials into plain (n bytes, which the
+ * caller zeroes). */
+static bool basic_credentials(const hp_sig_req *req, hp_sig_outcome *out, unsigned char *plain,
+                              size_t size, size_t *n)
+{
+    const char *cred;
+    size_t clen;
+
+    if (!auth_credentials(req, "Basic", out, &cred, &clen))
+        return false;
+    if (hp_base64_decode(cred, clen, HP_BASE64_STD, plain, size, n) != HP_OK)
+        return hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
+    return true;
+}
+
 static void verify_basic(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out)
 {
     unsigned char plain[HP_BASE64_DECODED_MAX(HP_SIG_MAX_HEADER_LEN)];
-    const char *cred;
-    size_t clen;
     size_t n = 0;
 
-    if (!auth_credentials(req, "Basic", out, &cred, &clen))
+    if (!basic_credentials(req, out, plain, sizeof plain, &n))
         return;
-    if (hp_base64_decode(cred, clen, HP_BASE64_STD, plain, sizeof plain, &n) != HP_OK) {
-        hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
-        return;
-    }
     bool ok = credential_matches(vc, plain, n);
     hp_memzero(plain, n);
     if (ok)
         hp_sig_succeed(out);
     else
         hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_MISMATCH);
+}
+
+static void precheck_basic(const hp_sig_req *req, hp_sig_outcome *out)
+{
+    unsigned char plain[HP_BASE64_DECODED_MAX(HP_SIG_MAX_HEADER_LEN)];
+    size_t n = 0;
+
+    if (basic_credentials(req, out, plain, sizeof plain, &n))
+        hp_sig_succeed(out);
+    hp_memzero(plain, n);
 }
 
 static void verify_bearer(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out)
@@ -288,6 +355,15 @@ static void verify_bearer(const hp_verify_config *vc, const hp_sig_req *req, hp_
         hp_sig_succeed(out);
     else
         hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_MISMATCH);
+}
+
+static void precheck_bearer(const hp_sig_req *req, hp_sig_outcome *out)
+{
+    const char *cred;
+    size_t clen;
+
+    if (auth_credentials(req, "Bearer", out, &cred, &clen))
+        hp_sig_succeed(out);
 }
 
 /* The signature headers of each scheme, for hp_sig_outcome.headers_used. */
@@ -329,27 +405,27 @@ static void set_headers_used(const hp_verify_config *vc, hp_sig_outcome *out)
     }
 }
 
+/* Clears out, fails it closed until a scheme says otherwise, and names the
+ * scheme's signature headers. */
+static void outcome_init(const hp_verify_config *vc, hp_sig_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_MISMATCH);
+    set_headers_used(vc, out);
+}
+
 void hp_sig_verify(const hp_verify_config *vc, const unsigned char *body, size_t len,
                    hp_sig_header_fn *get, void *ctx, int64_t now_s, hp_sig_outcome *out)
 {
     hp_sig_req req = {body, len, get, ctx, now_s};
-    const char *val;
-    size_t vlen;
 
-    memset(out, 0, sizeof *out);
-    /* Until a scheme says otherwise: failing closed. */
-    hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_MISMATCH);
-    set_headers_used(vc, out);
+    outcome_init(vc, out);
     switch (vc->scheme) {
     case HP_VERIFY_HMAC_SHA256:
     case HP_VERIFY_HMAC_SHA1:
-        if (vc->header && hp_sig_get_header(&req, vc->header, out, &val, &vlen))
-            verify_body_mac(vc, &req, val, vlen, vc->prefix, vc->encoding, out);
-        break;
     case HP_VERIFY_GITHUB:
-        /* X-Hub-Signature (HMAC-SHA1) is deliberately not a fallback. */
-        if (hp_sig_get_header(&req, "X-Hub-Signature-256", out, &val, &vlen))
-            verify_body_mac(vc, &req, val, vlen, "sha256=", HP_VERIFY_ENC_HEX, out);
+    case HP_VERIFY_SHOPIFY:
+        verify_body_mac_scheme(vc, &req, out);
         break;
     case HP_VERIFY_STRIPE:
         hp_sig_verify_stripe(vc, &req, out);
@@ -360,9 +436,6 @@ void hp_sig_verify(const hp_verify_config *vc, const unsigned char *body, size_t
     case HP_VERIFY_SLACK:
         hp_sig_verify_slack(vc, &req, out);
         break;
-    case HP_VERIFY_SHOPIFY:
-        verify_shopify(vc, &req, out);
-        break;
     case HP_VERIFY_LIVEKIT:
         hp_sig_verify_livekit(vc, &req, out);
         break;
@@ -371,6 +444,43 @@ void hp_sig_verify(const hp_verify_config *vc, const unsigned char *body, size_t
         break;
     case HP_VERIFY_BEARER:
         verify_bearer(vc, &req, out);
+        break;
+    case HP_VERIFY_NONE:
+        hp_sig_succeed(out);
+        break;
+    }
+}
+
+void hp_sig_precheck(const hp_verify_config *vc, hp_sig_header_fn *get, void *ctx,
+                     hp_sig_outcome *out)
+{
+    hp_sig_req req = {NULL, 0, get, ctx, 0};
+
+    outcome_init(vc, out);
+    switch (vc->scheme) {
+    case HP_VERIFY_HMAC_SHA256:
+    case HP_VERIFY_HMAC_SHA1:
+    case HP_VERIFY_GITHUB:
+    case HP_VERIFY_SHOPIFY:
+        precheck_body_mac(vc, &req, out);
+        break;
+    case HP_VERIFY_STRIPE:
+        hp_sig_precheck_stripe(&req, out);
+        break;
+    case HP_VERIFY_STANDARD_WEBHOOKS:
+        hp_sig_precheck_standard(&req, out);
+        break;
+    case HP_VERIFY_SLACK:
+        hp_sig_precheck_slack(&req, out);
+        break;
+    case HP_VERIFY_LIVEKIT:
+        hp_sig_precheck_livekit(&req, out);
+        break;
+    case HP_VERIFY_BASIC:
+        precheck_basic(&req, out);
+        break;
+    case HP_VERIFY_BEARER:
+        precheck_bearer(&req, out);
         break;
     case HP_VERIFY_NONE:
         hp_sig_succeed(out);

@@ -97,6 +97,32 @@ typedef struct hp_sig_outcome {
 void hp_sig_verify(const hp_verify_config *vc, const unsigned char *body, size_t len,
                    hp_sig_header_fn *get, void *ctx, int64_t now_s, hp_sig_outcome *out);
 
+/*
+ * The precheck: what can be told of a request for vc from its headers
+ * alone, before its body is read. Fills *out like hp_sig_verify(): HP_SIG_OK
+ * when the scheme's signature headers are present and well formed (the
+ * request may still fail hp_sig_verify(), which stays the authority);
+ * HP_SIG_MISSING or HP_SIG_INVALID (bad_format) when hp_sig_verify() would
+ * refuse those headers whatever the body, with the same result (livekit may
+ * say bad_format where the verifier, which parses the token's JSON first,
+ * says bad_alg). Per scheme:
+ *
+ *   hmac-*             vc->header present, its prefix, the MAC decodable to its length
+ *   github             X-Hub-Signature-256: sha256= and 64 hex digits
+ *   stripe             Stripe-Signature: one t=<digits>, at least one v1=<64 hex>
+ *   standard-webhooks  id, timestamp (digits) and a decodable v1 signature, one family
+ *   slack              X-Slack-Signature: v0=<64 hex>; X-Slack-Request-Timestamp digits
+ *   shopify            either header, base64 of 32 bytes
+ *   livekit            Authorization: a JWT's shape (three base64url parts, a 32-byte MAC)
+ *   basic / bearer     Authorization: Basic <base64> / Bearer <token>
+ *   none               always HP_SIG_OK
+ *
+ * Each scheme shares its parsing with its verifier, so the precheck never
+ * refuses what hp_sig_verify() would accept. Reads no secret. @thread any
+ */
+void hp_sig_precheck(const hp_verify_config *vc, hp_sig_header_fn *get, void *ctx,
+                     hp_sig_outcome *out);
+
 /* A constant name for result ("ok", "missing", "invalid", "stale"). @thread any */
 const char *hp_sig_result_name(hp_sig_result result);
 

@@ -107,6 +107,13 @@ void hp_sig_verify_standard(const hp_verify_config *vc, const hp_sig_req *req, h
 void hp_sig_verify_slack(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out);
 void hp_sig_verify_livekit(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out);
 
+/* The prechecks of the schemes in their own files: hp_sig_precheck()'s
+ * contract, req without a body. */
+void hp_sig_precheck_stripe(const hp_sig_req *req, hp_sig_outcome *out);
+void hp_sig_precheck_standard(const hp_sig_req *req, hp_sig_outcome *out);
+void hp_sig_precheck_slack(const hp_sig_req *req, hp_sig_outcome *out);
+void hp_sig_precheck_livekit(const hp_sig_req *req, hp_sig_outcome *out);
+
 hp_err hp_sig_sign_stripe(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_headers *hs);
 hp_err hp_sig_sign_standard(const hp_verify_config *vc, const hp_sig_req *req, const char *msg_id,
                             hp_sig_headers *hs);

@@ -117,17 +117,29 @@ static bool claims_ok(const json_t *claims, const hp_sig_req *req, hp_sig_outcom
     return true;
 }
 
-void hp_sig_verify_livekit(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out)
+/* A token's three parts, as received, and its decoded MAC. */
+struct jwt {
+    const char *tok; /* the header part; the signed input runs to dot2 */
+    size_t len;
+    const char *dot1, *dot2;
+    unsigned char mac[HP_BASE64_DECODED_MAX(HP_BASE64_LEN(MAC_LEN))];
+};
+
+/*
+ * Reads the Authorization header and splits its token: three base64url
+ * parts, the first two non-empty and decodable. With jwt_mac(), the JWT's
+ * shape: what can be told without parsing JSON. False with out set if it
+ * is missing or malformed.
+ */
+static bool jwt_split(const hp_sig_req *req, struct jwt *jwt, hp_sig_outcome *out)
 {
+    unsigned char scratch[HP_BASE64_DECODED_MAX(HP_SIG_MAX_HEADER_LEN)];
     const char *tok;
     size_t len;
-    json_t *hdr = NULL;
-    json_t *claims = NULL;
-    unsigned char mac[HP_BASE64_DECODED_MAX(HP_BASE64_LEN(MAC_LEN))];
-    size_t maclen = 0;
+    size_t n = 0;
 
     if (!hp_sig_get_header(req, "Authorization", out, &tok, &len))
-        return;
+        return false;
     /* LiveKit sends the bare token; a "Bearer " is tolerated. */
     if (len >= 7 && strncasecmp(tok, "Bearer ", 7) == 0) {
         tok += 7;
@@ -136,18 +148,49 @@ void hp_sig_verify_livekit(const hp_verify_config *vc, const hp_sig_req *req, hp
     const char *end = tok + len;
     const char *dot1 = memchr(tok, '.', len);
     const char *dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(end - dot1 - 1)) : NULL;
-    if (!dot2 || memchr(dot2 + 1, '.', (size_t)(end - dot2 - 1)) ||
-        !(hdr = decode_part(tok, (size_t)(dot1 - tok)))) {
+    if (!dot2 || memchr(dot2 + 1, '.', (size_t)(end - dot2 - 1)) || dot1 == tok ||
+        dot2 == dot1 + 1 ||
+        hp_base64_decode(tok, (size_t)(dot1 - tok), HP_BASE64_URL_NOPAD, scratch, sizeof scratch,
+                         &n) != HP_OK ||
+        hp_base64_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), HP_BASE64_URL_NOPAD, scratch,
+                         sizeof scratch, &n) != HP_OK)
+        return hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
+    jwt->tok = tok;
+    jwt->len = len;
+    jwt->dot1 = dot1;
+    jwt->dot2 = dot2;
+    return true;
+}
+
+/* Decodes the token's MAC (32 bytes); false with out set if it is not one. */
+static bool jwt_mac(struct jwt *jwt, hp_sig_outcome *out)
+{
+    const char *end = jwt->tok + jwt->len;
+    size_t n = 0;
+
+    if (hp_base64_decode(jwt->dot2 + 1, (size_t)(end - jwt->dot2 - 1), HP_BASE64_URL_NOPAD,
+                         jwt->mac, sizeof jwt->mac, &n) != HP_OK ||
+        n != MAC_LEN)
+        return hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
+    return true;
+}
+
+void hp_sig_verify_livekit(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out)
+{
+    struct jwt jwt;
+    json_t *hdr = NULL;
+    json_t *claims = NULL;
+
+    if (!jwt_split(req, &jwt, out))
+        return;
+    if (!(hdr = decode_part(jwt.tok, (size_t)(jwt.dot1 - jwt.tok)))) {
         hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
         goto out;
     }
     if (!header_ok(hdr, out))
         goto out;
-    claims = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1));
-    if (!claims ||
-        hp_base64_decode(dot2 + 1, (size_t)(end - dot2 - 1), HP_BASE64_URL_NOPAD, mac, sizeof mac,
-                         &maclen) != HP_OK ||
-        maclen != MAC_LEN) {
+    claims = decode_part(jwt.dot1 + 1, (size_t)(jwt.dot2 - jwt.dot1 - 1));
+    if (!claims || !jwt_mac(&jwt, out)) {
         hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
         goto out;
     }
@@ -156,13 +199,21 @@ void hp_sig_verify_livekit(const hp_verify_config *vc, const hp_sig_req *req, hp
         hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_UNKNOWN_KEY);
         goto out;
     }
-    if (!mac_ok(vc, json_string_value(iss), tok, (size_t)(dot2 - tok), mac, out) ||
+    if (!mac_ok(vc, json_string_value(iss), jwt.tok, (size_t)(jwt.dot2 - jwt.tok), jwt.mac, out) ||
         !claims_ok(claims, req, out))
         goto out;
     hp_sig_succeed(out);
 out:
     json_decref(claims);
     json_decref(hdr);
+}
+
+void hp_sig_precheck_livekit(const hp_sig_req *req, hp_sig_outcome *out)
+{
+    struct jwt jwt;
+
+    if (jwt_split(req, &jwt, out) && jwt_mac(&jwt, out))
+        hp_sig_succeed(out);
 }
 
 /* Appends the base64url of data[0..len) and, if dot, a '.' to tok. */

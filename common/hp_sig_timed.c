@@ -6,8 +6,10 @@
  * HP_SIG_MISSING), parses them strictly (else bad_format), checks the MAC
  * against every signature the request carries under every secret, and only
  * then the timestamp window, so that HP_SIG_STALE is said only of an
- * authentic request. The timestamp is MACed as the text received, which
- * hp_sig_parse_ts() has limited to decimal digits.
+ * authentic request. The parsing is one function per scheme, shared by the
+ * verifier and the precheck (hp_sig_precheck: the headers alone), so the
+ * precheck can never refuse what the verifier would accept. The timestamp is MACed as the text
+ * received, which hp_sig_parse_ts() has limited to decimal digits.
  */
 #include "hp_alloc.h"
 #include "hp_codec.h"
@@ -37,21 +39,29 @@ static void format_ts(int64_t now_s, char ts[TS_SIZE])
  * t; every v1 is a candidate; v0 (a test-mode scheme) and unknown keys are
  * ignored.
  */
-void hp_sig_verify_stripe(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out)
+/* A Stripe-Signature header, parsed: the t item and the v1 candidates. */
+struct stripe_sig {
+    const char *t;
+    size_t tlen;
+    int64_t ts;
+    hp_sig_cands cands;
+};
+
+/* Reads and parses Stripe-Signature; false with out set if it is missing
+ * or malformed. */
+static bool stripe_parse(const hp_sig_req *req, struct stripe_sig *ss, hp_sig_outcome *out)
 {
     const char *val;
     size_t vlen;
-    const char *t = NULL;
-    size_t tlen = 0;
     int nt = 0;
     size_t nv1 = 0;
-    int64_t ts;
-    hp_sig_cands cands;
 
     if (!hp_sig_get_header(req, "Stripe-Signature", out, &val, &vlen))
-        return;
-    cands.n = 0;
-    cands.len = MAC_LEN;
+        return false;
+    ss->t = NULL;
+    ss->tlen = 0;
+    ss->cands.n = 0;
+    ss->cands.len = MAC_LEN;
     const char *end = val + vlen;
     for (const char *p = val; p < end;) {
         const char *comma = memchr(p, ',', (size_t)(end - p));
@@ -62,30 +72,46 @@ void hp_sig_verify_stripe(const hp_verify_config *vc, const hp_sig_req *req, hp_
             const char *v = eq + 1;
             size_t n = (size_t)(item_end - v);
             size_t declen = 0;
+            hp_sig_cands *c = &ss->cands;
             if (klen == 1 && p[0] == 't') {
                 nt++;
-                t = v;
-                tlen = n;
+                ss->t = v;
+                ss->tlen = n;
             } else if (klen == 2 && p[0] == 'v' && p[1] == '1') {
                 nv1++;
-                if (cands.n < HP_SIG_MAX_CANDS &&
-                    hp_hex_decode(v, n, cands.sig[cands.n], MAC_LEN, &declen) == HP_OK &&
+                if (c->n < HP_SIG_MAX_CANDS &&
+                    hp_hex_decode(v, n, c->sig[c->n], MAC_LEN, &declen) == HP_OK &&
                     declen == MAC_LEN)
-                    cands.n++;
+                    c->n++;
             }
         }
         p = comma ? comma + 1 : end;
     }
-    if (nt != 1 || !hp_sig_parse_ts(t, tlen, &ts) || nv1 == 0 || cands.n == 0) {
-        hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
+    if (nt != 1 || !hp_sig_parse_ts(ss->t, ss->tlen, &ss->ts) || nv1 == 0 || ss->cands.n == 0)
+        return hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
+    return true;
+}
+
+void hp_sig_verify_stripe(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out)
+{
+    struct stripe_sig ss;
+
+    if (!stripe_parse(req, &ss, out))
         return;
-    }
-    hp_sig_part parts[] = {{t, tlen}, {".", 1}, {req->body, req->len}};
-    if (!hp_sig_match(vc, "SHA256", parts, 3, &cands)) {
+    hp_sig_part parts[] = {{ss.t, ss.tlen}, {".", 1}, {req->body, req->len}};
+    if (!hp_sig_match(vc, "SHA256", parts, 3, &ss.cands)) {
         hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_MISMATCH);
         return;
     }
-    if (hp_sig_check_window(ts, req->now_s, vc->tolerance_s, out))
+    if (hp_sig_check_window(ss.ts, req->now_s, vc->tolerance_s, out))
+        hp_sig_succeed(out);
+}
+
+void hp_sig_precheck_stripe(const hp_sig_req *req, hp_sig_outcome *out)
+{
+    struct stripe_sig ss;
+
+    if (stripe_parse(req, &ss, out))
         hp_sig_succeed(out);
 }
 
@@ -143,13 +169,19 @@ static size_t sw_collect(const char *val, size_t vlen, hp_sig_cands *cands)
     return nv1;
 }
 
-void hp_sig_verify_standard(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out)
-{
+/* The headers of a Standard Webhooks request, parsed. */
+struct sw_sig {
     const char *val[3];
     size_t vlen[3];
-    size_t family = 1;
     int64_t ts;
     hp_sig_cands cands;
+};
+
+/* Reads and parses the id, timestamp and signature headers (one family);
+ * false with out set if one is missing or malformed. */
+static bool sw_parse(const hp_sig_req *req, struct sw_sig *sw, hp_sig_outcome *out)
+{
+    size_t family = 1;
 
     /* One family per request: svix-* if it has any of them. */
     for (size_t i = 0; i < 3; i++) {
@@ -157,26 +189,42 @@ void hp_sig_verify_standard(const hp_verify_config *vc, const hp_sig_req *req, h
             family = 0;
     }
     for (size_t i = 0; i < 3; i++) {
-        if (!hp_sig_get_header(req, sw_names[family][i], out, &val[i], &vlen[i]))
-            return;
+        if (!hp_sig_get_header(req, sw_names[family][i], out, &sw->val[i], &sw->vlen[i]))
+            return false;
     }
-    cands.n = 0;
-    cands.len = MAC_LEN;
-    size_t nv1 = sw_collect(val[SW_SIGNATURE], vlen[SW_SIGNATURE], &cands);
-    if (!hp_sig_parse_ts(val[SW_TIMESTAMP], vlen[SW_TIMESTAMP], &ts) || nv1 == 0 || cands.n == 0) {
-        hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
+    sw->cands.n = 0;
+    sw->cands.len = MAC_LEN;
+    size_t nv1 = sw_collect(sw->val[SW_SIGNATURE], sw->vlen[SW_SIGNATURE], &sw->cands);
+    if (!hp_sig_parse_ts(sw->val[SW_TIMESTAMP], sw->vlen[SW_TIMESTAMP], &sw->ts) || nv1 == 0 ||
+        sw->cands.n == 0)
+        return hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
+    return true;
+}
+
+void hp_sig_verify_standard(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out)
+{
+    struct sw_sig sw;
+
+    if (!sw_parse(req, &sw, out))
         return;
-    }
-    hp_sig_part parts[] = {{val[SW_ID], vlen[SW_ID]},
+    hp_sig_part parts[] = {{sw.val[SW_ID], sw.vlen[SW_ID]},
                            {".", 1},
-                           {val[SW_TIMESTAMP], vlen[SW_TIMESTAMP]},
+                           {sw.val[SW_TIMESTAMP], sw.vlen[SW_TIMESTAMP]},
                            {".", 1},
                            {req->body, req->len}};
-    if (!hp_sig_match(vc, "SHA256", parts, 5, &cands)) {
+    if (!hp_sig_match(vc, "SHA256", parts, 5, &sw.cands)) {
         hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_MISMATCH);
         return;
     }
-    if (hp_sig_check_window(ts, req->now_s, vc->tolerance_s, out))
+    if (hp_sig_check_window(sw.ts, req->now_s, vc->tolerance_s, out))
+        hp_sig_succeed(out);
+}
+
+void hp_sig_precheck_standard(const hp_sig_req *req, hp_sig_outcome *out)
+{
+    struct sw_sig sw;
+
+    if (sw_parse(req, &sw, out))
         hp_sig_succeed(out);
 }
 
@@ -247,33 +295,54 @@ hp_err hp_sig_sign_standard(const hp_verify_config *vc, const hp_sig_req *req, c
 
 /* ---- Slack ---- */
 
-void hp_sig_verify_slack(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out)
-{
-    const char *sig;
-    size_t siglen;
+/* The headers of a Slack request, parsed. */
+struct slack_sig {
     const char *t;
     size_t tlen;
     int64_t ts;
     hp_sig_cands cands;
+};
+
+/* Reads and parses X-Slack-Signature and X-Slack-Request-Timestamp; false
+ * with out set if one is missing or malformed. */
+static bool slack_parse(const hp_sig_req *req, struct slack_sig *sl, hp_sig_outcome *out)
+{
+    const char *sig;
+    size_t siglen;
     size_t declen = 0;
 
     if (!hp_sig_get_header(req, "X-Slack-Signature", out, &sig, &siglen) ||
-        !hp_sig_get_header(req, "X-Slack-Request-Timestamp", out, &t, &tlen))
+        !hp_sig_get_header(req, "X-Slack-Request-Timestamp", out, &sl->t, &sl->tlen))
+        return false;
+    sl->cands.n = 1;
+    sl->cands.len = MAC_LEN;
+    if (!hp_sig_parse_ts(sl->t, sl->tlen, &sl->ts) || siglen < 3 || memcmp(sig, "v0=", 3) != 0 ||
+        hp_hex_decode(sig + 3, siglen - 3, sl->cands.sig[0], MAC_LEN, &declen) != HP_OK ||
+        declen != MAC_LEN)
+        return hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
+    return true;
+}
+
+void hp_sig_verify_slack(const hp_verify_config *vc, const hp_sig_req *req, hp_sig_outcome *out)
+{
+    struct slack_sig sl;
+
+    if (!slack_parse(req, &sl, out))
         return;
-    cands.n = 1;
-    cands.len = MAC_LEN;
-    if (!hp_sig_parse_ts(t, tlen, &ts) || siglen < 3 || memcmp(sig, "v0=", 3) != 0 ||
-        hp_hex_decode(sig + 3, siglen - 3, cands.sig[0], MAC_LEN, &declen) != HP_OK ||
-        declen != MAC_LEN) {
-        hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_FORMAT);
-        return;
-    }
-    hp_sig_part parts[] = {{"v0:", 3}, {t, tlen}, {":", 1}, {req->body, req->len}};
-    if (!hp_sig_match(vc, "SHA256", parts, 4, &cands)) {
+    hp_sig_part parts[] = {{"v0:", 3}, {sl.t, sl.tlen}, {":", 1}, {req->body, req->len}};
+    if (!hp_sig_match(vc, "SHA256", parts, 4, &sl.cands)) {
         hp_sig_fail(out, HP_SIG_INVALID, HP_SIG_R_MISMATCH);
         return;
     }
-    if (hp_sig_check_window(ts, req->now_s, vc->tolerance_s, out))
+    if (hp_sig_check_window(sl.ts, req->now_s, vc->tolerance_s, out))
+        hp_sig_succeed(out);
+}
+
+void hp_sig_precheck_slack(const hp_sig_req *req, hp_sig_outcome *out)
+{
+    struct slack_sig sl;
+
+    if (slack_parse(req, &sl, out))
         hp_sig_succeed(out);
 }
 
