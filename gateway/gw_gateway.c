@@ -177,6 +177,7 @@ static void free_gateway(gw_gateway *gw)
     for (size_t i = 0; i < gw->nsources; i++)
         gw_ratelimit_free(gw->sources[i].limit);
     free(gw->sources);
+    gw_admit_deinit(&gw->admit);
     hp_metrics_free(gw->reg);
     free(gw);
 }
@@ -199,6 +200,7 @@ hp_err gw_gateway_start(gw_gateway **out, const hp_config *cfg, char *errstr, si
     gw_waitlist_init(&gw->waiting);
     gw->reg = hp_metrics_new();
     gw_metrics_init(&gw->metrics, gw->reg);
+    gw_admit_init(&gw->admit, &cfg->gateway, gw->reg);
     gw->nsources = cfg->nsources;
     gw->sources = hp_xcalloc(cfg->nsources, sizeof *gw->sources);
     for (size_t i = 0; i < cfg->nsources; i++) {
@@ -246,6 +248,7 @@ void gw_gateway_tick(gw_gateway *gw)
 {
     char reason[160];
     hp_gauge_set(gw->metrics.ready_now, ready(gw, reason, sizeof reason) ? 1 : 0);
+    gw_admit_tick(&gw->admit);
 }
 
 /* Waits up to timeout_ms for the requests in flight to be answered. */

@@ -4,8 +4,9 @@
  * MHD calls the access handler several times per request:
  *
  *   1. headers only (*req_cls == NULL): route, method, client address,
- *      Content-Length and rate limit are checked; a refusal is queued at once
- *      (MHD then skips "100 Continue" and discards the body);
+ *      Content-Length, signature precheck and buffer budget (gw_admit) are
+ *      checked; a refusal is queued at once (MHD then skips "100 Continue"
+ *      and discards the body);
  *   2. once per chunk of body: appended to a buffer capped at max_body_bytes;
  *      a chunked body that outgrows it closes the connection (MHD allows no
  *      answer in the middle of a body);
@@ -116,7 +117,6 @@ static bool check_headers(gw_request *req, const char *url, const char *method)
 {
     gw_answer *a = &req->answer;
     const hp_gateway_config *g = &req->gw->cfg->gateway;
-    int retry_after;
 
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_header, req);
     if (strncmp(url, WEBHOOK_PREFIX, strlen(WEBHOOK_PREFIX)) == 0)
@@ -148,14 +148,9 @@ static bool check_headers(gw_request *req, const char *url, const char *method)
                         "the body exceeds %zu bytes", g->max_body_bytes);
         return true;
     }
-    if (!gw_ratelimit_take(req->source->limit, hp_time_mono_ns(), &retry_after)) {
-        gw_answer_error(a, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited", NULL,
-                        "source %s is limited to %g requests per second", src->name,
-                        src->rate_limit.per_second);
-        a->retry_after_s = retry_after;
-        return true;
-    }
-    return false;
+    /* Signature precheck, buffer budget (the source's rate limit is spent
+     * only once verified: gw_admit_verified). */
+    return gw_admit_headers(req);
 }
 
 static gw_request *request_new(gw_gateway *gw, struct MHD_Connection *conn)
@@ -189,6 +184,8 @@ enum MHD_Result gw_http_access(void *cls, struct MHD_Connection *conn, const cha
     switch (atomic_load(&req->state)) {
     case GW_REQ_READING:
         if (*upload_data_size) {
+            if (!gw_admit_body(req, *upload_data_size))
+                return MHD_NO; /* no room in the buffer budget: closed */
             if (hp_buf_append(&req->body, upload_data, *upload_data_size) != HP_OK) {
                 /* Too late for a 413: MHD allows no answer mid-body. */
                 req->body_too_large = true;
@@ -230,6 +227,7 @@ void gw_request_unref(gw_request *req)
 {
     if (atomic_fetch_sub(&req->refs, 1) != 1)
         return;
+    gw_admit_release(req);
     hp_buf_deinit(&req->body);
     free(req->event_id);
     free(req);

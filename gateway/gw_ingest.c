@@ -27,31 +27,6 @@
 /* How often the reaper looks for requests past their deadline. */
 #define REAPER_INTERVAL_US 20000
 
-/* Fills req->answer for a failed verification and counts it. */
-static void refuse_signature(gw_request *req, const hp_sig_outcome *out)
-{
-    const char *name = req->source->conf->name;
-    const char *const labels[] = {name, out->reason};
-    hp_counter_inc(hp_counter_get(req->gw->metrics.signature_failures, labels));
-
-    /* The reason is a fixed word ("mismatch", "expired"); it never tells
-     * which secret or byte was wrong. */
-    switch (out->result) {
-    case HP_SIG_MISSING:
-        gw_answer_error(&req->answer, MHD_HTTP_UNAUTHORIZED, "missing_signature", NULL,
-                        "the request carries no signature for source %s (%s)", name, out->reason);
-        break;
-    case HP_SIG_STALE:
-        gw_answer_error(&req->answer, MHD_HTTP_UNAUTHORIZED, "timestamp_out_of_tolerance", NULL,
-                        "the signed timestamp is outside the allowed window (%s)", out->reason);
-        break;
-    default:
-        gw_answer_error(&req->answer, MHD_HTTP_UNAUTHORIZED, "invalid_signature", NULL,
-                        "the signature is not valid for source %s (%s)", name, out->reason);
-        break;
-    }
-}
-
 static void answer_unavailable(gw_request *req, int retry_after_s, const char *why)
 {
     gw_answer_error(&req->answer, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, "%s", why);
@@ -160,9 +135,11 @@ bool gw_ingest(gw_request *req)
     hp_sig_verify(&src->verify, body, req->body.len, gw_headers_get, &req->headers,
                   hp_time_now_ms() / 1000, &sig);
     if (sig.result != HP_SIG_OK) {
-        refuse_signature(req, &sig);
+        gw_admit_refuse_signature(req, &sig);
         goto out;
     }
+    if (!gw_admit_verified(req))
+        goto out;
     if (gw_extract(src, body, req->body.len, &req->headers, &ex, &field, req->answer.message,
                    sizeof req->answer.message) != HP_OK) {
         char message[sizeof req->answer.message];

@@ -6,6 +6,7 @@
 #ifndef GW_INT_H
 #define GW_INT_H
 
+#include "gw_admit.h"
 #include "gw_clientip.h"
 #include "gw_gateway.h"
 #include "gw_headers.h"
@@ -48,6 +49,7 @@ struct gw_gateway {
     atomic_bool stopping; /* the reaper's signal to end */
     atomic_int inflight;  /* requests produced and not yet answered */
     atomic_bool draining; /* SIGTERM seen: /readyz says 503, answers close connections */
+    gw_admit admit;       /* buffer budget, unverified limit (gw_admit.c) */
 };
 
 /* Where a request stands; see gw_http.c for the transitions. */
@@ -77,6 +79,7 @@ typedef struct gw_request {
     gw_headers headers; /* strings borrowed from MHD for the request's life */
     int64_t start_ns;
     hp_buf body;
+    gw_budget_hold hold; /* the body's reservation in gw->admit's budget */
     bool body_too_large;
     hp_ip client;
     char client_text[GW_CLIENTIP_TEXT_SIZE];
