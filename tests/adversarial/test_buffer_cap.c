@@ -9,7 +9,8 @@
  * before a byte of body is sent. While the admitted four hold their share
  * (half of each body sent), another address (127.0.0.2) still gets 200 for
  * a signed request, and requests whose signature header is missing or
- * malformed get 401 from the head alone — from the flooding address too.
+ * malformed get 401 from the head alone — from the flooding address too —
+ * and a chunked upload from the flooding address gets 503 on its head.
  * The gateway's peak RSS (VmHWM) stays within the cap and a margin of its
  * RSS before the flood; once everything is answered, no byte stays reserved.
  */
@@ -53,6 +54,29 @@ static int send_head(it_http_conn *conn, const it_http_header *hs, size_t nhs, s
                            .body_len = len,
                            .head_only = true};
     return it_http_send(conn, &req);
+}
+
+/* A chunked upload's head from from with headers hs: refused 503 at once
+ * (its first reservation step does not fit the spent share). */
+static void assert_chunked_refused(it_gw *gw, const char *from, const it_http_header *hs,
+                                   size_t nhs)
+{
+    it_http_conn conn;
+    IT_CHECK(adv_connect_from(&conn, from, gw->port, 10000) == 0, "%s", conn.err);
+    it_http_request req = {.method = "POST",
+                           .path = "/webhooks/orders",
+                           .headers = hs,
+                           .nheaders = nhs,
+                           .chunk_size = 4096,
+                           .head_only = true};
+    IT_CHECK(it_http_send(&conn, &req) == 0, "%s", conn.err);
+    it_http_response resp;
+    IT_CHECK(it_http_read(&conn, &resp) == 0, "no answer to a chunked head from %s: %s", from,
+             conn.err);
+    it_assert_error(&resp, 503, "unavailable", NULL);
+    IT_CHECK(it_http_response_header(&resp, "Retry-After") != NULL, "503 without Retry-After");
+    it_http_response_deinit(&resp);
+    it_http_close(&conn);
 }
 
 /* Reads an answer that must already be there (or come within ms). */
@@ -173,6 +197,7 @@ START_TEST(test_buffer_cap)
     assert_refused_by_head(&gw, "127.0.0.2", "X-Webhook-Signature", "zz-not-hex",
                            "invalid_signature");
     assert_refused_by_head(&gw, "127.0.0.1", "X-Webhook-Signature", NULL, "missing_signature");
+    assert_chunked_refused(&gw, "127.0.0.1", hs, nhs);
     send_bodies(conns, waiting, body, BODY_LEN / 2, BODY_LEN);
     for (int i = 0; i < FLOOD; i++) {
         if (!waiting[i])
