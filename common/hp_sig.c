@@ -1,10 +1,15 @@
 /*
- * hp_sig: the entry points (hp_sig_verify, hp_sig_sign), the helpers every
- * scheme shares (header lookup with a cap, strict timestamps, HMAC, the
- * constant-time match), and the schemes that MAC only the body or compare a
- * credential: hmac-sha256/-sha1, github, shopify, basic, bearer, none.
- * Stripe, Standard Webhooks and Slack, which sign a timestamp too, are in
- * hp_sig_timed.c; LiveKit's JWTs in hp_sig_livekit.c.
+ * hp_sig: the entry points (hp_sig_verify, hp_sig_precheck, hp_sig_sign),
+ * the helpers every scheme shares (header lookup with a cap, strict
+ * timestamps, HMAC, the constant-time match), and the schemes that MAC only
+ * the body or compare a credential: hmac-sha256/-sha1, github, shopify,
+ * basic, bearer, none. Stripe, Standard Webhooks and Slack, which sign a
+ * timestamp too, are in hp_sig_timed.c; LiveKit's JWTs in hp_sig_livekit.c.
+ *
+ * Each scheme reads and parses its headers in one function that both its
+ * verifier and its precheck call (parse_body_mac, basic_credentials,
+ * stripe_parse, …): the precheck is the verifier without the body and the
+ * secrets, so it cannot refuse a request the verifier would accept.
  */
 #include "hp_sig.h"
 

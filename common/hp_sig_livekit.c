@@ -10,7 +10,9 @@
  * over the text as received, and only then the claims that a forger could
  * otherwise choose: exp (required, 60 s of leeway), nbf (if present) and
  * the body hash. Both JSON parts must be objects without duplicate keys, and
- * exp and nbf JSON integers (NumericDate as LiveKit writes it).
+ * exp and nbf JSON integers (NumericDate as LiveKit writes it). The
+ * precheck (before the body) looks at the token's shape only: three
+ * base64url parts and a 32-byte MAC, no JSON.
  */
 #include "hp_alloc.h"
 #include "hp_codec.h"
