@@ -12,7 +12,8 @@
  * malformed get 401 from the head alone — from the flooding address too —
  * and a chunked upload from the flooding address gets 503 on its head.
  * The gateway's peak RSS (VmHWM) stays within the cap and a margin of its
- * RSS before the flood; once everything is answered, no byte stays reserved.
+ * RSS before the flood; once everything is answered (or its client went
+ * away mid-body), no byte stays reserved.
  */
 #include "adv_admit.h"
 #include "it_env.h"
@@ -198,6 +199,14 @@ START_TEST(test_buffer_cap)
                            "invalid_signature");
     assert_refused_by_head(&gw, "127.0.0.1", "X-Webhook-Signature", NULL, "missing_signature");
     assert_chunked_refused(&gw, "127.0.0.1", hs, nhs);
+    /* One client goes away mid-body: its reservation must come back too. */
+    for (int i = 0; i < FLOOD; i++) {
+        if (waiting[i]) {
+            it_http_close(&conns[i]);
+            waiting[i] = false;
+            break;
+        }
+    }
     send_bodies(conns, waiting, body, BODY_LEN / 2, BODY_LEN);
     for (int i = 0; i < FLOOD; i++) {
         if (!waiting[i])
@@ -212,7 +221,7 @@ START_TEST(test_buffer_cap)
     size_t peak = adv_proc_mem(gw.proc.pid, "VmHWM");
     fprintf(stderr, "buffer_cap: VmHWM %zu MiB before the flood, %zu MiB after\n", base / MiB,
             peak / MiB);
-    IT_CHECK(peak <= base + 16 * MiB + RSS_MARGIN,
+    IT_CHECK(!ADV_RSS_MEANINGFUL || peak <= base + 16 * MiB + RSS_MARGIN,
              "peak RSS grew by %zu MiB; the cap is 16 MiB (+ %zu MiB margin)", (peak - base) / MiB,
              RSS_MARGIN / MiB);
     IT_CHECK(adv_metric(&gw, "hookpipe_gateway_admission_refusals_total",
